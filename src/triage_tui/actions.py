@@ -1,0 +1,168 @@
+"""The one command registry: every user action is declared here, once.
+
+A :class:`Command` names an action (its ``id`` is also the binding id, the ``:`` command name
+and the ``[keymap]`` key in ``config.toml``), its default keys, a short label, a sentence of help,
+a group and the screens where it applies. From this table come:
+
+* the screens' ``BINDINGS`` (:func:`bindings_for`), remappable with ``App.set_keymap``;
+* the footer (``footer=True`` commands, with their current keys);
+* the command palette (``screens/palette.py``);
+* the help screen (``?``) and the ``:`` command line (``screens/command_line.py``).
+
+A screen that applies a command implements ``action_<action>``; a test checks that each one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+# Where a command applies. "app" commands work on every screen (except modal dialogs).
+APP = "app"
+INBOX = "inbox"
+THREAD = "thread"
+SUBSCREEN = "subscreen"  # help, thread and other screens that "back" leaves
+
+NAVIGATE = "Navigate"
+MARK = "Mark"
+ACT = "Act on threads (marked ones, else the highlighted one)"
+VIEW = "View"
+GENERAL = "General"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: str
+    """Unique id: binding id, ``:`` name, ``[keymap]`` key. Lower case, underscores."""
+    keys: str
+    """Default keys, Textual key names separated by commas (``"j,down"``)."""
+    label: str
+    """Short label for the footer and the palette."""
+    help: str
+    """One sentence for the help screen and the palette."""
+    group: str
+    scopes: frozenset[str]
+    action: str = ""
+    """The ``action_<name>`` the binding calls; defaults to ``id``."""
+    footer: bool = False
+    """Shown in the footer."""
+    priority: bool = False
+
+    @property
+    def action_name(self) -> str:
+        return self.action or self.id
+
+
+def _c(id: str, keys: str, label: str, help: str, group: str, *scopes: str, **kw) -> Command:
+    return Command(id, keys, label, help, group, frozenset(scopes), **kw)
+
+
+_CATEGORY_KEYS = [
+    ("all", "All", "every open thread"),
+    ("refill", "Refill", "medication refill requests"),
+    ("appointment", "Appointment", "scheduling requests"),
+    ("results", "Results", "questions about test results"),
+    ("clinical", "Clinical", "clinical questions"),
+    ("admin", "Admin", "billing, forms and other admin"),
+    ("mine", "Mine", "threads claimed by you"),
+]
+CATEGORY_ORDER: tuple[str, ...] = tuple(name for name, _, _ in _CATEGORY_KEYS)
+CATEGORY_LABELS: dict[str, str] = {name: label for name, label, _ in _CATEGORY_KEYS}
+
+COMMANDS: tuple[Command, ...] = (
+    # --- navigate ---------------------------------------------------------------------------
+    _c("cursor_down", "j,down", "Down", "Move to the next thread.", NAVIGATE, INBOX),
+    _c("cursor_up", "k,up", "Up", "Move to the previous thread.", NAVIGATE, INBOX),
+    _c("page_down", "pagedown,ctrl+f", "Page down", "Move down one page.", NAVIGATE, INBOX),
+    _c("page_up", "pageup,ctrl+b", "Page up", "Move up one page.", NAVIGATE, INBOX),
+    _c("first", "g,home", "First", "Go to the first thread.", NAVIGATE, INBOX),
+    _c("last", "G,end", "Last", "Go to the last thread.", NAVIGATE, INBOX),
+    _c("open_thread", "enter,l,right", "Open", "Open the highlighted thread.", NAVIGATE, INBOX),
+    *(
+        _c(f"show_{name}", str(n), label, f"Show {desc}.", NAVIGATE, INBOX,
+           action=f"show_category('{name}')")
+        for n, (name, label, desc) in enumerate(_CATEGORY_KEYS, start=1)
+    ),
+    _c("search", "slash", "Search", "Filter the queue as you type (names, subjects, messages).",
+       NAVIGATE, INBOX, footer=True),
+    _c("scroll_down", "j,down", "Down", "Scroll the conversation down.", NAVIGATE, THREAD),
+    _c("scroll_up", "k,up", "Up", "Scroll the conversation up.", NAVIGATE, THREAD),
+    _c("next_thread", "J,n", "Next", "Open the next thread of the queue.", NAVIGATE, THREAD),
+    _c("prev_thread", "K,N", "Previous", "Open the previous thread of the queue.", NAVIGATE, THREAD),
+    _c("back", "q,backspace", "Back", "Go back to the previous screen.", NAVIGATE, SUBSCREEN,
+       footer=True),
+    # --- mark -------------------------------------------------------------------------------
+    _c("toggle_mark", "space", "Mark", "Mark or unmark the highlighted thread and move down.",
+       MARK, INBOX, footer=True),
+    _c("mark_all", "asterisk,t", "Mark all", "Mark every thread in the current view.", MARK, INBOX),
+    _c("clear_marks", "u,T", "Unmark", "Clear all marks.", MARK, INBOX),
+    # --- act ------------------------------------------------------------------------------
+    _c("reply", "r", "Reply", "Write a reply (to every marked thread when some are marked).",
+       ACT, INBOX, THREAD, footer=True),
+    _c("claim", "c", "Claim", "Claim the threads: you become their owner.", ACT, INBOX, THREAD,
+       footer=True),
+    _c("route", "p", "Route", "Route the threads to a pool (pharmacy, scheduling, nursing...).",
+       ACT, INBOX, THREAD, footer=True),
+    _c("escalate", "e", "Escalate", "Escalate the threads to a provider, as urgent.",
+       ACT, INBOX, THREAD, footer=True),
+    _c("close", "x", "Close", "Close the threads (done).", ACT, INBOX, THREAD, footer=True),
+    # --- view -------------------------------------------------------------------------------
+    _c("toggle_preview", "v", "Preview", "Show or hide the preview of the highlighted thread.",
+       VIEW, INBOX),
+    _c("toggle_context", "i", "Context", "Show or hide the patient context panel.", VIEW, THREAD),
+    _c("change_theme", "f9", "Theme", "Choose the colour theme.", VIEW, APP),
+    # --- general ----------------------------------------------------------------------------
+    _c("help", "question_mark,f1", "Help", "List every command and its keys.", GENERAL, APP,
+       footer=True),
+    _c("command_line", "colon", "Command", "Type a command by name (tab completes).",
+       GENERAL, APP),
+    _c("command_palette", "ctrl+p", "Palette", "Search the commands.", GENERAL, APP),
+    _c("sync_now", "ctrl+r", "Sync now", "Sync with the server now.", GENERAL, APP),
+    _c("lock", "ctrl+l", "Lock", "Hide the queue until the passphrase is entered again.",
+       GENERAL, APP),
+    _c("quit", "q,ctrl+q", "Quit", "Quit triage-tui (replies already confirmed are kept).",
+       GENERAL, APP, footer=True),
+)
+
+COMMANDS_BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
+assert len(COMMANDS_BY_ID) == len(COMMANDS), "command ids must be unique"
+
+
+def commands_for(scopes: Iterable[str]) -> list[Command]:
+    """Commands that apply in any of ``scopes``, in table order."""
+    wanted = set(scopes)
+    return [c for c in COMMANDS if c.scopes & wanted]
+
+
+def bindings_for(*scopes: str) -> list[Binding]:
+    """``BINDINGS`` for a screen (or the app) that applies ``scopes``."""
+    return [
+        Binding(c.keys, c.action_name, c.label, show=c.footer, id=c.id, priority=c.priority)
+        for c in commands_for(scopes)
+    ]
+
+
+def current_keys(command: Command, keymap: Mapping[str, str]) -> list[str]:
+    """The keys that run ``command`` now: the keymap override, else the defaults."""
+    return [k.strip() for k in keymap.get(command.id, command.keys).split(",") if k.strip()]
+
+
+def complete(prefix: str, candidates: Iterable[Command]) -> list[Command]:
+    """Commands whose id starts with ``prefix`` (``-`` and ``_`` are the same); exact id first."""
+    norm = prefix.strip().replace("-", "_").lower()
+    cands = list(candidates)
+    exact = [c for c in cands if c.id == norm]
+    return exact or [c for c in cands if c.id.startswith(norm)]
+
+
+def common_prefix(commands: Iterable[Command]) -> str:
+    ids = [c.id for c in commands]
+    if not ids:
+        return ""
+    first, last = min(ids), max(ids)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
