@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from synth import NOW, make_rows
+from widgets.queue_synth import NOW, make_rows
 
 from triage_tui.cache.api import QueueRow
 from triage_tui.domain.queue_view import (
