@@ -1,0 +1,601 @@
+"""FHIR R4 JSON <-> domain models. Pure functions, no I/O.
+
+Reading: :func:`parse_records` turns one resource into the records the cache stores (a flat
+Communication may become a Thread *and* a Message); :func:`parse_resource` returns the main one.
+Both are tolerant of missing optional fields and raise :class:`MalformedResource` for resources
+the client cannot use (no id, a message without a thread or sender...). The pull catches it,
+skips and counts the resource, and goes on.
+
+Writing: :func:`reply_communication` and :func:`task_update` build valid R4 resources.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from triage_tui.domain.codes import (
+    BUSINESS_STATUS_SYSTEM,
+    CATEGORY_SYSTEM,
+    CLIENT_MESSAGE_ID_SYSTEM,
+    LANGUAGE_SYSTEM,
+    MRN_SYSTEM,
+    POOL_SYSTEM,
+    BusinessStatus,
+    Category,
+    Pool,
+    Priority,
+    TaskStatus,
+)
+from triage_tui.domain.models import (
+    Appointment,
+    Medication,
+    Message,
+    Observation,
+    Patient,
+    Practitioner,
+    Task,
+    Thread,
+)
+
+Record = Patient | Practitioner | Thread | Message | Task | Medication | Appointment | Observation
+
+RETRACTED_STATUSES = frozenset({"entered-in-error"})
+
+
+class MalformedResource(ValueError):
+    """A resource the client cannot map. Carries type and id only (never PHI)."""
+
+    def __init__(self, resource_type: str, id: str | None, reason: str) -> None:
+        super().__init__(f"{resource_type}/{id or '?'}: {reason}")
+        self.resource_type = resource_type
+        self.id = id
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RoleInfo:
+    """A PractitionerRole reduced to the pool it puts a practitioner in (not a cache record)."""
+
+    id: str
+    version: str
+    practitioner_id: str
+    pool: Pool | None
+    active: bool = True
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """FHIR instant/dateTime/date -> aware UTC datetime; None when absent or unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    v = value.strip()
+    if v.endswith("Z"):
+        v = v[:-1] + "+00:00"
+    try:
+        if len(v) == 4:
+            dt = datetime(int(v), 1, 1)
+        elif len(v) == 7:
+            dt = datetime(int(v[:4]), int(v[5:7]), 1)
+        else:
+            dt = datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def format_instant(dt: datetime) -> str:
+    """Aware datetime -> FHIR instant in UTC with milliseconds (``2024-05-01T10:00:00.123Z``)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _date(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def ref_id(ref: Any, resource_type: str | None = None) -> str | None:
+    """``{"reference": "Patient/1"}`` -> ``"1"`` (None if absent or of another type)."""
+    if isinstance(ref, dict):
+        ref = ref.get("reference")
+    if not isinstance(ref, str) or "/" not in ref:
+        return None
+    parts = ref.rstrip("/").split("/")
+    # absolute URLs and versioned references: .../Type/id[/_history/v]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    typ, rid = parts[-2], parts[-1]
+    if resource_type is not None and typ != resource_type:
+        return None
+    return rid or None
+
+
+def ref_str(ref: Any) -> str | None:
+    """``{"reference": ".../Patient/1/_history/2"}`` -> ``"Patient/1"``."""
+    if isinstance(ref, dict):
+        ref = ref.get("reference")
+    if not isinstance(ref, str) or "/" not in ref:
+        return None
+    parts = ref.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return f"{parts[-2]}/{parts[-1]}"
+
+
+def _codes(concept: Any, system: str | None = None) -> list[str]:
+    out: list[str] = []
+    concepts = concept if isinstance(concept, list) else [concept]
+    for c in concepts:
+        if not isinstance(c, dict):
+            continue
+        for coding in c.get("coding") or ():
+            if isinstance(coding, dict) and coding.get("code"):
+                if system is None or coding.get("system") == system:
+                    out.append(str(coding["code"]))
+    return out
+
+
+def _enum(enum_cls: Any, value: Any, default: Any = None) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        return default
+
+
+def _meta(res: dict[str, Any]) -> tuple[str, str, datetime | None]:
+    rtype = str(res.get("resourceType") or "?")
+    rid = res.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise MalformedResource(rtype, None, "no id")
+    meta = res.get("meta") if isinstance(res.get("meta"), dict) else {}
+    version = meta.get("versionId")
+    last = parse_instant(meta.get("lastUpdated"))
+    if version is None:
+        # Some servers omit versionId: fall back to lastUpdated so that changes still show.
+        version = meta.get("lastUpdated") or "0"
+    return rid, str(version), last
+
+
+def _human_name(res: dict[str, Any]) -> tuple[str, str]:
+    names = res.get("name") or []
+    if not isinstance(names, list) or not names:
+        return "", ""
+    pick = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), names[0])
+    if not isinstance(pick, dict):
+        return "", ""
+    given = " ".join(str(g) for g in pick.get("given") or [] if g)
+    family = str(pick.get("family") or "")
+    if not given and not family and pick.get("text"):
+        return str(pick["text"]), ""
+    return given, family
+
+
+def is_retracted(res: dict[str, Any]) -> bool:
+    """True for resources the cache must drop (``status = entered-in-error``)."""
+    return res.get("status") in RETRACTED_STATUSES
+
+
+def is_thread_header(res: dict[str, Any]) -> bool:
+    return (res.get("resourceType") == "Communication" and not res.get("partOf")
+            and not res.get("payload"))
+
+
+# --- parsers ---------------------------------------------------------------------------------
+
+
+def _priority(res: dict[str, Any]) -> Priority:
+    return _enum(Priority, res.get("priority"), Priority.ROUTINE)
+
+
+def _category(res: dict[str, Any]) -> Category | None:
+    codes = _codes(res.get("category") or [], CATEGORY_SYSTEM)
+    return _enum(Category, codes[0], None) if codes else None
+
+
+def _payload_text(res: dict[str, Any]) -> str | None:
+    for p in res.get("payload") or ():
+        if isinstance(p, dict) and isinstance(p.get("contentString"), str):
+            return p["contentString"]
+    return None
+
+
+def _patient_of_communication(res: dict[str, Any]) -> str | None:
+    pid = ref_id(res.get("subject"), "Patient")
+    if pid:
+        return pid
+    pid = ref_id(res.get("sender"), "Patient")
+    if pid:
+        return pid
+    for r in res.get("recipient") or ():
+        pid = ref_id(r, "Patient")
+        if pid:
+            return pid
+    return None
+
+
+def _thread(res: dict[str, Any]) -> Thread:
+    rid, version, last = _meta(res)
+    pid = _patient_of_communication(res)
+    if not pid:
+        raise MalformedResource("Communication", rid, "thread without a patient subject")
+    topic = res.get("topic") if isinstance(res.get("topic"), dict) else {}
+    return Thread(
+        id=rid, version=version, patient_id=pid, subject=str(topic.get("text") or ""),
+        category=_category(res), priority=_priority(res), status=str(res.get("status") or "unknown"),
+        created=parse_instant(res.get("sent")) or last, updated=last, has_header=True,
+    )
+
+
+def _message(res: dict[str, Any], thread_id: str, text: str) -> Message:
+    rid, version, last = _meta(res)
+    sender = ref_str(res.get("sender"))
+    if not sender:
+        raise MalformedResource("Communication", rid, "message without a sender")
+    irt = None
+    for r in res.get("inResponseTo") or ():
+        irt = ref_id(r, "Communication")
+        if irt:
+            break
+    return Message(
+        id=rid, version=version, thread_id=thread_id, text=text,
+        sent=parse_instant(res.get("sent")) or last, sender_ref=sender, in_response_to=irt,
+        status=str(res.get("status") or "completed"),
+    )
+
+
+def parse_communication(
+    res: dict[str, Any], resolve_thread: Callable[[str], str | None] | None = None,
+) -> list[Record]:
+    """A Communication -> [Thread] (header), [Message] (in a thread) or [Thread, Message] (flat).
+
+    ``resolve_thread(message_id)`` finds the thread of a message already seen (flat servers
+    chain replies by ``inResponseTo``); when it cannot, the chain's first known message id is
+    used as the thread id.
+    """
+    rid, version, last = _meta(res)
+    if is_thread_header(res):
+        return [_thread(res)]
+    text = _payload_text(res)
+    if text is None:
+        if res.get("partOf") and not res.get("payload"):
+            raise MalformedResource("Communication", rid, "message without payload")
+        raise MalformedResource("Communication", rid, "payload has no contentString")
+    for part in res.get("partOf") or ():
+        tid = ref_id(part, "Communication")
+        if tid:
+            return [_message(res, tid, text)]
+    if res.get("partOf"):
+        raise MalformedResource("Communication", rid, "partOf is not a Communication")
+    # Flat model: answers join the thread of the message they answer; others start a thread.
+    irt = None
+    for r in res.get("inResponseTo") or ():
+        irt = ref_id(r, "Communication")
+        if irt:
+            break
+    if irt:
+        tid = (resolve_thread(irt) if resolve_thread else None) or irt
+        return [_message(res, tid, text)]
+    pid = _patient_of_communication(res)
+    if not pid:
+        raise MalformedResource("Communication", rid, "message without a patient")
+    topic = res.get("topic") if isinstance(res.get("topic"), dict) else {}
+    subject = str(topic.get("text") or "") or " ".join(text.split()[:8])
+    thread = Thread(
+        id=rid, version=version, patient_id=pid, subject=subject, category=_category(res),
+        priority=_priority(res), status="in-progress",
+        created=parse_instant(res.get("sent")) or last, updated=last, has_header=False,
+    )
+    return [thread, _message(res, rid, text)]
+
+
+def parse_task(res: dict[str, Any]) -> Task:
+    rid, version, last = _meta(res)
+    tid = ref_id(res.get("focus"), "Communication")
+    if not tid:
+        raise MalformedResource("Task", rid, "task without a Communication focus")
+    pid = ref_id(res.get("for"), "Patient") or ""
+    pools = _codes(res.get("performerType") or [], POOL_SYSTEM)
+    bs_codes = _codes(res.get("businessStatus") or {}, BUSINESS_STATUS_SYSTEM)
+    status = _enum(TaskStatus, res.get("status"))
+    if status is None:
+        raise MalformedResource("Task", rid, "unknown status")
+    owner = ref_str(res.get("owner"))
+    if bs_codes:
+        bstatus = _enum(BusinessStatus, bs_codes[0], BusinessStatus.UNASSIGNED)
+    elif status == TaskStatus.COMPLETED:
+        bstatus = BusinessStatus.DONE
+    else:
+        bstatus = BusinessStatus.CLAIMED if owner else BusinessStatus.UNASSIGNED
+    restriction = res.get("restriction") if isinstance(res.get("restriction"), dict) else {}
+    period = restriction.get("period") if isinstance(restriction.get("period"), dict) else {}
+    return Task(
+        id=rid, version=version, thread_id=tid, patient_id=pid,
+        pool=_enum(Pool, pools[0]) if pools else None, status=status, business_status=bstatus,
+        priority=_priority(res), owner_ref=owner, due=parse_instant(period.get("end")),
+        last_modified=parse_instant(res.get("lastModified")) or last,
+    )
+
+
+def parse_patient(res: dict[str, Any]) -> Patient:
+    rid, version, _ = _meta(res)
+    given, family = _human_name(res)
+    mrn = None
+    for ident in res.get("identifier") or ():
+        if isinstance(ident, dict) and ident.get("system") == MRN_SYSTEM and ident.get("value"):
+            mrn = str(ident["value"])
+            break
+    language = "en"
+    comms = res.get("communication") or []
+    pref = [c for c in comms if isinstance(c, dict) and c.get("preferred")] or comms
+    for c in pref:
+        if isinstance(c, dict):
+            codes = _codes(c.get("language") or {}, LANGUAGE_SYSTEM) or _codes(c.get("language") or {})
+            if codes:
+                language = codes[0].split("-")[0].lower()
+                break
+    phone = None
+    for t in res.get("telecom") or ():
+        if isinstance(t, dict) and t.get("system") == "phone" and t.get("value"):
+            phone = str(t["value"])
+            break
+    return Patient(id=rid, version=version, given=given, family=family,
+                   birth_date=_date(res.get("birthDate")), mrn=mrn, language=language, phone=phone)
+
+
+def parse_practitioner(res: dict[str, Any], pool: Pool | None = None) -> Practitioner:
+    rid, version, _ = _meta(res)
+    names = res.get("name") or []
+    prefix = ""
+    if isinstance(names, list) and names and isinstance(names[0], dict):
+        prefix = " ".join(str(p) for p in names[0].get("prefix") or [])
+    given, family = _human_name(res)
+    name = " ".join(x for x in (prefix, given, family) if x)
+    return Practitioner(id=rid, version=version, name=name, pool=pool)
+
+
+def parse_role(res: dict[str, Any]) -> RoleInfo:
+    rid, version, _ = _meta(res)
+    pid = ref_id(res.get("practitioner"), "Practitioner")
+    if not pid:
+        raise MalformedResource("PractitionerRole", rid, "role without a practitioner")
+    pools = _codes(res.get("code") or [], POOL_SYSTEM)
+    return RoleInfo(id=rid, version=version, practitioner_id=pid,
+                    pool=_enum(Pool, pools[0]) if pools else None,
+                    active=res.get("active") is not False)
+
+
+def _patient_ref(res: dict[str, Any], *keys: str) -> str:
+    for k in keys:
+        pid = ref_id(res.get(k), "Patient")
+        if pid:
+            return pid
+    raise MalformedResource(str(res.get("resourceType")), res.get("id"), "no patient reference")
+
+
+def _concept_text(concept: Any) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    for coding in concept.get("coding") or ():
+        if isinstance(coding, dict) and (coding.get("display") or coding.get("code")):
+            return str(coding.get("display") or coding.get("code"))
+    return ""
+
+
+def parse_medication(res: dict[str, Any]) -> Medication:
+    rid, version, _ = _meta(res)
+    pid = _patient_ref(res, "subject")
+    name = _concept_text(res.get("medicationCodeableConcept"))
+    if not name and isinstance(res.get("medicationReference"), dict):
+        name = str(res["medicationReference"].get("display") or "")
+    dose = ""
+    for d in res.get("dosageInstruction") or ():
+        if isinstance(d, dict) and d.get("text"):
+            dose = str(d["text"])
+            break
+    disp = res.get("dispenseRequest") if isinstance(res.get("dispenseRequest"), dict) else {}
+    refills = disp.get("numberOfRepeatsAllowed")
+    performer = disp.get("performer") if isinstance(disp.get("performer"), dict) else {}
+    return Medication(
+        id=rid, version=version, patient_id=pid, name=name, dose=dose,
+        status=str(res.get("status") or "unknown"),
+        refills_remaining=refills if isinstance(refills, int) else None,
+        pharmacy=str(performer["display"]) if performer.get("display") else None,
+        authored=parse_instant(res.get("authoredOn")),
+    )
+
+
+def parse_appointment(res: dict[str, Any]) -> Appointment:
+    rid, version, _ = _meta(res)
+    pid = None
+    practitioner = None
+    for p in res.get("participant") or ():
+        if not isinstance(p, dict):
+            continue
+        ref = ref_str(p.get("actor"))
+        if ref and ref.startswith("Patient/") and pid is None:
+            pid = ref.split("/", 1)[1]
+        elif ref and ref.startswith("Practitioner/") and practitioner is None:
+            actor = p.get("actor") or {}
+            practitioner = str(actor.get("display") or ref)
+    if pid is None:
+        pid = ref_id(res.get("subject"), "Patient")  # R5-style servers
+    if pid is None:
+        raise MalformedResource("Appointment", rid, "no patient participant")
+    desc = str(res.get("description") or "") or _concept_text(
+        (res.get("serviceType") or [None])[0] if isinstance(res.get("serviceType"), list) else None)
+    return Appointment(id=rid, version=version, patient_id=pid, start=parse_instant(res.get("start")),
+                       status=str(res.get("status") or "unknown"), description=desc,
+                       practitioner=practitioner)
+
+
+def parse_observation(res: dict[str, Any]) -> Observation:
+    rid, version, _ = _meta(res)
+    pid = _patient_ref(res, "subject")
+    name = _concept_text(res.get("code"))
+    value, unit = "", ""
+    if isinstance(res.get("valueQuantity"), dict):
+        q = res["valueQuantity"]
+        value = "" if q.get("value") is None else str(q.get("value"))
+        unit = str(q.get("unit") or q.get("code") or "")
+    elif res.get("valueString") is not None:
+        value = str(res["valueString"])
+    elif isinstance(res.get("valueCodeableConcept"), dict):
+        value = _concept_text(res["valueCodeableConcept"])
+    low = high = None
+    for rr in res.get("referenceRange") or ():
+        if isinstance(rr, dict):
+            lo, hi = rr.get("low") or {}, rr.get("high") or {}
+            low = lo.get("value") if isinstance(lo.get("value"), int | float) else None
+            high = hi.get("value") if isinstance(hi.get("value"), int | float) else None
+            break
+    interp = None
+    codes = _codes(res.get("interpretation") or [])
+    if codes:
+        interp = codes[0]
+    return Observation(
+        id=rid, version=version, patient_id=pid, name=name, value=value, unit=unit,
+        reference_low=float(low) if low is not None else None,
+        reference_high=float(high) if high is not None else None, interpretation=interp,
+        effective=parse_instant(res.get("effectiveDateTime") or res.get("issued")),
+    )
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], Record]] = {
+    "Task": parse_task,
+    "Patient": parse_patient,
+    "Practitioner": parse_practitioner,
+    "MedicationRequest": parse_medication,
+    "Appointment": parse_appointment,
+    "Observation": parse_observation,
+}
+
+
+def parse_records(
+    res: dict[str, Any], resolve_thread: Callable[[str], str | None] | None = None,
+) -> list[Record]:
+    """All records a resource maps to ([] for types the client does not keep)."""
+    if not isinstance(res, dict):
+        raise MalformedResource("?", None, "not a JSON object")
+    rtype = res.get("resourceType")
+    if rtype == "Communication":
+        return parse_communication(res, resolve_thread)
+    parser = _PARSERS.get(str(rtype))
+    if parser is None:
+        return []
+    try:
+        return [parser(res)]
+    except MalformedResource:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise MalformedResource(str(rtype), res.get("id") if isinstance(res.get("id"), str) else None,
+                                f"unexpected shape ({type(exc).__name__})") from None
+
+
+def parse_resource(res: dict[str, Any]) -> Record | None:
+    """The main record of a resource: the Thread of a flat Communication, else the only one."""
+    recs = parse_records(res)
+    return recs[0] if recs else None
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def reply_communication(
+    client_id: str, thread: Thread, in_response_to: Message | None, text: str, sender_ref: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A staff reply as a valid R4 Communication whose id is the client id (PUT = create)."""
+    if not text.strip():
+        raise ValueError("empty reply")
+    patient = {"reference": f"Patient/{thread.patient_id}"}
+    res: dict[str, Any] = {
+        "resourceType": "Communication",
+        "id": client_id,
+        "identifier": [{"system": CLIENT_MESSAGE_ID_SYSTEM, "value": client_id}],
+        "status": "completed",
+        "subject": patient,
+        "recipient": [patient],
+        "sender": {"reference": sender_ref},
+        "sent": format_instant(now),
+        "payload": [{"contentString": text}],
+    }
+    if thread.has_header:
+        res["partOf"] = [{"reference": f"Communication/{thread.id}"}]
+    if in_response_to is not None:
+        res["inResponseTo"] = [{"reference": f"Communication/{in_response_to.id}"}]
+    elif not thread.has_header:
+        res["inResponseTo"] = [{"reference": f"Communication/{thread.id}"}]
+    if thread.category is not None:
+        res["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": str(thread.category)}]}]
+    return res
+
+
+_UNSET: Any = object()
+
+
+def task_update(
+    task: dict[str, Any], *, owner_ref: str | None = _UNSET, pool: Pool | str | None = _UNSET,
+    status: TaskStatus | str = _UNSET, business_status: BusinessStatus | str = _UNSET,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The server's Task JSON with the given changes applied (``owner_ref=None`` releases).
+
+    Keeps every element the client does not know about; drops ``meta`` and ``text`` (the server
+    regenerates them; a stale narrative would be wrong).
+    """
+    out = copy.deepcopy(task)
+    out.pop("meta", None)
+    out.pop("text", None)
+    if owner_ref is not _UNSET:
+        if owner_ref is None:
+            out.pop("owner", None)
+        else:
+            out["owner"] = {"reference": owner_ref}
+    if pool is not _UNSET:
+        if pool is None:
+            out.pop("performerType", None)
+        else:
+            out["performerType"] = [{"coding": [{"system": POOL_SYSTEM, "code": str(pool)}]}]
+    if status is not _UNSET:
+        out["status"] = str(status)
+    if business_status is not _UNSET:
+        out["businessStatus"] = {"coding": [{"system": BUSINESS_STATUS_SYSTEM,
+                                             "code": str(business_status)}]}
+    out["lastModified"] = format_instant(now or datetime.now(UTC))
+    return out
+
+
+def task_changes_applied(task: dict[str, Any], changes: dict[str, Any]) -> bool:
+    """True when the server's Task already shows every change of ``changes`` (reconcile)."""
+    for key, want in changes.items():
+        if key == "owner_ref":
+            if ref_str(task.get("owner")) != want:
+                return False
+        elif key == "pool":
+            have = _codes(task.get("performerType") or [], POOL_SYSTEM)
+            if (have[0] if have else None) != want:
+                return False
+        elif key == "status":
+            if task.get("status") != want:
+                return False
+        elif key == "business_status":
+            have = _codes(task.get("businessStatus") or {}, BUSINESS_STATUS_SYSTEM)
+            if (have[0] if have else None) != want:
+                return False
+    return True
