@@ -112,7 +112,7 @@ class SyncEngine:
         on_status: Callable[[SyncStatus], None] | None = None,
         on_changes: Callable[[ChangeSet], None] | None = None,
         on_conflict: Callable[[Conflict], None] | None = None,
-        types: tuple[str, ...] = DEFAULT_TYPES, page_size: int = 500,
+        types: tuple[str, ...] = DEFAULT_TYPES, page_size: int = 1000,
         deletes_every: int = 6, pusher: Pusher | None = None, puller: Puller | None = None,
         rng: random.Random | None = None,
     ) -> None:

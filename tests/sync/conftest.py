@@ -1,0 +1,65 @@
+"""Fixtures of the sync tests: a reference server over real HTTP, a client, a cache."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from triage_tui.server.runner import ServerThread
+from triage_tui.sync.client import FhirClient
+
+from .memstore import MemStore
+from .practice import practice
+
+TOKEN = "sync-test-token"
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = ServerThread(tmp_path / "fhir.db", TOKEN, faults=True)
+    srv.start()
+    srv.storage.bulk_load(practice(7, 40))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def empty_server(tmp_path):
+    srv = ServerThread(tmp_path / "fhir-empty.db", TOKEN, faults=True)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+async def client(server):
+    c = FhirClient(server.base_url, TOKEN, backoff_base=0.01, backoff_cap=0.05)
+    try:
+        yield c
+    finally:
+        await c.aclose()
+
+
+@pytest.fixture
+def mem():
+    return MemStore()
+
+
+def faults(srv: ServerThread, **rule) -> None:
+    httpx.post(srv.root_url + "/_test/faults", json=rule).raise_for_status()
+
+
+def clear_faults(srv: ServerThread) -> None:
+    httpx.delete(srv.root_url + "/_test/faults").raise_for_status()
+
+
+def stats(srv: ServerThread) -> dict:
+    return httpx.get(srv.root_url + "/_test/stats").json()
+
+
+def reset_stats(srv: ServerThread) -> None:
+    httpx.delete(srv.root_url + "/_test/stats").raise_for_status()
