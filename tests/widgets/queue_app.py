@@ -24,7 +24,7 @@ class QueueApp(App):
                  view: QueueView | None = None, user_ref: str | None = "Practitioner/2"):
         super().__init__()
         self.provider = Provider()
-        self.view = view or QueueView(rows if rows is not None else make_rows(n),
+        self.view = view if view is not None else QueueView(rows if rows is not None else make_rows(n),
                                       clock=lambda: NOW)
         self.glyphs = glyphs
         self.user_ref = user_ref
