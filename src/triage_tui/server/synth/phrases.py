@@ -824,8 +824,9 @@ def staff_message(rng: random.Random, lang: str, ctx: dict, category: Category, 
     return fill(rng.choice(table[lang][category]), ctx)
 
 
-def all_templates() -> list[str]:
-    """Every template string (for tests: they must all format with a full context)."""
+def all_templates(lang: str | None = None) -> list[str]:
+    """Every template string, or those of one language (tests: all must format with a full
+    context of that language)."""
     out: list[str] = []
 
     def walk(x: object) -> None:
@@ -842,5 +843,5 @@ def all_templates() -> list[str]:
                   CLOSERS, SIGNOFFS, SIGNOFFS_CG, SUBJECTS, SUBJECTS_URGENT, SUBJECTS_MULTI,
                   NUDGES, NUDGES_URGENT, FOLLOWUPS, THANKS, STAFF_CLOSE, STAFF_ASK, STAFF_URGENT,
                   STAFF_SUICIDAL):
-        walk(table)
+        walk(table if lang is None else table[lang])
     return out
