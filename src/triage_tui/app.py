@@ -1,0 +1,257 @@
+"""The Textual app: unlock, then the inbox; sync in the background; commands from the registry.
+
+The app owns what outlives a screen: the session (store, user, clock), the sync engine and the
+status it reports. Screens own their layout and actions. Everything the user can do is declared
+once in :mod:`triage_tui.actions`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from triage_tui.actions import APP, INBOX, SUBSCREEN, THREAD, Command, bindings_for, commands_for
+from triage_tui.cache.api import CacheAPI, OutboxState
+from triage_tui.config import Config
+from triage_tui.screens.command_line import CommandLine
+from triage_tui.screens.help import HelpScreen, keys_display
+from triage_tui.screens.inbox import InboxScreen
+from triage_tui.screens.messages import QueueLoaded, SyncState, SyncStatusChanged, ThreadsChanged
+from triage_tui.screens.palette import RegistryCommands, ThemeCommands
+from triage_tui.screens.session import Session, utc_now
+from triage_tui.screens.thread import ThreadScreen
+from triage_tui.screens.unlock import Opener, UnlockScreen
+from triage_tui.themes import DEFAULT_THEME, builtin_themes
+from triage_tui.widgets.glyphs import glyphs
+from triage_tui.widgets.status_bar import StatusBar
+
+
+class Engine(Protocol):
+    """What the app needs of :class:`triage_tui.sync.SyncEngine`."""
+
+    async def run(self) -> None: ...
+    def kick(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+SyncFactory = Callable[..., Engine]
+"""``factory(store, on_status=..., on_changes=...)`` -> an engine bound to the store."""
+
+SCREEN_SCOPES: dict[type, frozenset[str]] = {
+    InboxScreen: frozenset({INBOX, APP}),
+    ThreadScreen: frozenset({THREAD, SUBSCREEN, APP}),
+}
+
+
+def sync_state(status: Any) -> SyncState:
+    """A :class:`triage_tui.sync.SyncStatus` as the status bar's :class:`SyncState`."""
+    outbox = status.outbox
+    detail = status.error or (f"syncing {status.progress}" if status.pulling and status.progress
+                              else "syncing" if status.pulling else "")
+    return SyncState(
+        online=status.online, last_sync=status.last_sync,
+        queued=outbox.get(OutboxState.QUEUED, 0) + outbox.get(OutboxState.IN_FLIGHT, 0),
+        failed=outbox.get(OutboxState.NEEDS_REVIEW, 0) + outbox.get(OutboxState.FAILED, 0),
+        detail=detail)
+
+
+class TriageApp(App[None]):
+    TITLE = "triage-tui"
+    BINDINGS = [*bindings_for(APP), Binding("ctrl+c", "help_quit", show=False, system=True)]
+    COMMANDS = {RegistryCommands, ThemeCommands}
+    CSS = """
+    Screen { background: $background; }
+    Footer { background: $panel; }
+    """
+
+    def __init__(self, config: Config | None = None, *, store: CacheAPI | None = None,
+                 opener: Opener | None = None, server_label: str = "", user_ref: str,
+                 user_label: str | None = None, sync_factory: SyncFactory | None = None,
+                 clock: Callable[[], datetime] = utc_now, try_keyring: bool = True,
+                 lockable: bool = True) -> None:
+        super().__init__()
+        if store is None and opener is None:
+            raise ValueError("give a store or an opener")
+        self.config = config or Config()
+        self.opener = opener
+        self.server_label = server_label
+        self.user_ref = user_ref
+        self.user_label = user_label or user_ref
+        self.sync_factory = sync_factory
+        self.clock = clock
+        self.try_keyring = try_keyring
+        self.lockable = lockable and opener is not None
+        self._initial_store = store
+        self.session: Session | None = None
+        self.engine: Engine | None = None
+        self.sync_state = SyncState(detail="" if sync_factory else "not syncing")
+        self.locked = False
+        self._last_input = time.monotonic()
+        for theme in builtin_themes():
+            self.register_theme(theme)
+        self.theme = (self.config.theme if self.config.theme in self.available_themes
+                      else DEFAULT_THEME)
+        if not self.config.animations:
+            self.animation_level = "none"
+
+    # --- start-up -----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.config.theme not in self.available_themes:
+            self.notify(f"config: unknown theme '{self.config.theme}', using {DEFAULT_THEME}",
+                        severity="error")
+        self.set_keymap(self.config.keymap)
+        if self._initial_store is not None:
+            self.start_session(self._initial_store)
+        else:
+            assert self.opener is not None
+            self.push_screen(UnlockScreen(self.opener, server=self.server_label,
+                                          user=self.user_label, try_keyring=self.try_keyring),
+                             self.start_session)
+        if self.config.idle_lock_minutes and self.lockable:
+            self.set_interval(30, self._check_idle)
+
+    def start_session(self, store: CacheAPI | None) -> None:
+        if store is None:  # pragma: no cover - the unlock screen only returns a store
+            return
+        self.session = Session(store, self.user_ref, self.user_label,
+                               glyphs(self.config.ascii_glyphs), self.clock)
+        if self.sync_factory is not None:
+            self.engine = self.sync_factory(store, on_status=self._engine_status,
+                                            on_changes=self._engine_changes)
+            self.run_worker(self.engine.run(), group="sync", name="sync",
+                            description="sync with the FHIR server", exit_on_error=False)
+        self.outbox_changed(kick=False)
+        self.push_screen(InboxScreen(self.session, preview=self.config.preview))
+
+    # --- the queue and live changes -----------------------------------------------------------
+    @work(thread=True, group="queue", description="read the queue from the cache")
+    def reload_queue(self, changed: frozenset[str] = frozenset()) -> None:
+        assert self.session is not None
+        rows = self.session.store.queue()
+        for screen in self._screens(InboxScreen):
+            screen.post_message(QueueLoaded(rows, changed))
+
+    def _screens(self, kind: type[Screen]) -> Iterable[Any]:
+        return [s for s in self.screen_stack if isinstance(s, kind)]
+
+    def _engine_status(self, status: Any) -> None:
+        self.post_message(SyncStatusChanged(sync_state(status)))
+
+    def _engine_changes(self, changes: Any) -> None:
+        self.post_message(ThreadsChanged(frozenset(changes.thread_ids)))
+
+    @on(ThreadsChanged)
+    def threads_changed(self, event: ThreadsChanged) -> None:
+        if self.session is None:
+            return
+        self.reload_queue(event.thread_ids)
+        for screen in self._screens(ThreadScreen):
+            if screen.thread_id in event.thread_ids:
+                screen.load()
+        self.outbox_changed(kick=False)
+
+    @on(SyncStatusChanged)
+    def sync_status_changed(self, event: SyncStatusChanged) -> None:
+        self.sync_state = event.state
+        self._show_state()
+
+    def _show_state(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.state = self.sync_state
+
+    def outbox_changed(self, kick: bool = True) -> None:
+        """Items were queued (or sync moved some): show the counts, and send soon."""
+        if self.session is None:
+            return
+        counts = self.session.store.outbox_counts()
+        st = self.sync_state
+        self.sync_state = SyncState(
+            online=st.online, last_sync=st.last_sync, detail=st.detail,
+            queued=counts.get(OutboxState.QUEUED, 0) + counts.get(OutboxState.IN_FLIGHT, 0),
+            failed=counts.get(OutboxState.NEEDS_REVIEW, 0) + counts.get(OutboxState.FAILED, 0))
+        self._show_state()
+        if kick and self.engine is not None:
+            self.engine.kick()
+
+    def on_screen_resume(self) -> None:
+        self._show_state()
+
+    # --- commands -----------------------------------------------------------------------------
+    def scopes_of(self, screen: Screen) -> frozenset[str]:
+        return SCREEN_SCOPES.get(type(screen), frozenset({APP}))
+
+    def commands_for_screen(self, screen: Screen) -> list[Command]:
+        return commands_for(self.scopes_of(screen))
+
+    def keys_for(self, command: Command) -> str:
+        return keys_display(self, command, self.config.keymap)
+
+    def run_command(self, command: Command, screen: Screen) -> None:
+        """Run a registry command as if its key was pressed on ``screen``."""
+        target = self if command.scopes & {APP} else screen
+        self.call_later(target.run_action, command.action_name)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.config.keymap))
+
+    def action_command_line(self) -> None:
+        below = self.screen
+        commands = [c for c in self.commands_for_screen(below) if c.id != "command_line"]
+
+        def chosen(command: Command | None) -> None:
+            if command is not None:
+                self.run_command(command, below)
+
+        self.push_screen(CommandLine(commands), chosen)
+
+    def action_sync_now(self) -> None:
+        if self.engine is None:
+            self.notify("Sync is not running.", severity="warning")
+            return
+        self.engine.kick()
+        self.notify("Syncing…")
+
+    # --- lock -----------------------------------------------------------------------------------
+    def on_event(self, event: events.Event):  # type: ignore[override]
+        if isinstance(event, events.Key):
+            self._last_input = time.monotonic()
+        return super().on_event(event)
+
+    def _check_idle(self) -> None:
+        idle = time.monotonic() - self._last_input
+        if not self.locked and self.session and idle >= self.config.idle_lock_minutes * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        if not self.lockable or self.opener is None:
+            self.notify("This session cannot be locked (no passphrase or keyring).",
+                        severity="warning")
+            return
+        if self.locked:
+            return
+        self.locked = True
+
+        def unlocked(store: CacheAPI | None) -> None:
+            self.locked = False
+            self._last_input = time.monotonic()
+            if store is not None and self.session is not None and store is not self.session.store:
+                store.close()  # the check opened a second handle; the session keeps its own
+
+        self.push_screen(UnlockScreen(self.opener, server=self.server_label, user=self.user_label,
+                                      try_keyring=False, locked=True), unlocked)
+
+    async def action_quit(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
+            client = getattr(self.engine, "client", None)  # SyncEngine's FhirClient
+            if client is not None:
+                await client.aclose()
+        self.exit()

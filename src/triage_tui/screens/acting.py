@@ -1,0 +1,117 @@
+"""The thread actions (reply, claim, route, escalate, close), shared by the inbox and thread
+screens. They act on the marked threads when some are marked, else on the current one, and
+write outbox items in one call; the sync engine sends them."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from triage_tui.cache.api import Draft
+from triage_tui.domain.codes import Pool
+from triage_tui.screens import task_actions
+from triage_tui.screens.dialogs import Confirm, ReplyComposer, RoutePicker
+from triage_tui.screens.session import Session
+
+
+def _n(count: int, word: str = "thread") -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+class ActsOnThreads(Screen):
+    """Mixin for screens with a current thread and maybe marks."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def target_ids(self) -> list[str]:
+        """Marked threads, else the current one, else none."""
+        raise NotImplementedError
+
+    def acted(self, thread_ids: list[str], verb: str) -> None:
+        """Called after items were queued (the inbox clears its marks)."""
+
+    def _targets_or_warn(self) -> list[str]:
+        ids = self.target_ids()
+        if not ids:
+            self.notify("No thread selected.", severity="warning")
+        return ids
+
+    def _apply(self, ids: list[str], verb: str, pool: Pool | None = None) -> None:
+        s = self.session
+        self.app.run_worker(  # sqlite with synchronous=FULL: off the event loop
+            lambda: self._queued(verb, task_actions.change_tasks(
+                s.store, ids, verb, user_ref=s.user_ref, pool=pool)),
+            thread=True, group="outbox", description=f"queue {verb} for {len(ids)} threads")
+
+    def _queued(self, verb: str, outcome: task_actions.Outcome) -> None:
+        """Runs in the worker thread: report back on the event loop."""
+        self.app.call_from_thread(self._report, verb, outcome)
+
+    def _report(self, verb: str, outcome: task_actions.Outcome) -> None:
+        noun = "message" if verb == "reply" else "thread"
+        msg = f"{verb.capitalize()}: {_n(len(outcome.queued), noun)} queued to send."
+        if outcome.skipped:
+            msg += f" {_n(len(outcome.skipped))} not in the cache yet, skipped."
+        self.notify(msg, severity="warning" if outcome.skipped else "information")
+        self.app.outbox_changed()  # type: ignore[attr-defined]
+        self.acted(outcome.queued, verb)
+
+    def action_claim(self) -> None:
+        if ids := self._targets_or_warn():
+            self._apply(ids, "claim")
+
+    def action_escalate(self) -> None:
+        if ids := self._targets_or_warn():
+            self._apply(ids, "escalate")
+
+    def action_route(self) -> None:
+        ids = self._targets_or_warn()
+        if not ids:
+            return
+
+        def picked(pool: Pool | None) -> None:
+            if pool is not None:
+                self._apply(ids, "route", pool)
+
+        self.app.push_screen(RoutePicker(len(ids)), picked)
+
+    def action_close(self) -> None:
+        ids = self._targets_or_warn()
+        if not ids:
+            return
+        if len(ids) == 1:
+            self._apply(ids, "close")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._apply(ids, "close")
+
+        self.app.push_screen(Confirm(f"Close {_n(len(ids))}?"), answered)
+
+    def action_reply(self) -> None:
+        ids = self._targets_or_warn()
+        if not ids:
+            return
+        store = self.session.store
+        first = ids[0]
+        draft = store.draft(first) if len(ids) == 1 else None
+        title = f"Reply to {_n(len(ids))} (the same text to each)" if len(ids) > 1 else "Reply"
+
+        def done(result: tuple[bool, str] | None) -> None:
+            if result is None:
+                return
+            send, text = result
+            s = self.session
+            if not send:
+                if len(ids) == 1 and text.strip():
+                    store.save_draft(Draft(first, text, updated=s.clock()))
+                    self.notify("Draft kept.")
+                return
+            self.app.run_worker(
+                lambda: self._queued("reply", task_actions.send_replies(
+                    store, ids, text, user_ref=s.user_ref, now=s.clock())),
+                thread=True, group="outbox", description=f"queue replies to {len(ids)} threads")
+
+        self.app.push_screen(ReplyComposer(title, draft.text if draft else ""), done)

@@ -1,0 +1,127 @@
+"""One thread: patient banner, the whole conversation, and the context its kind needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container, VerticalScroll
+from textual.widgets import Footer, Static
+
+from triage_tui.actions import SUBSCREEN, THREAD, bindings_for
+from triage_tui.screens.acting import ActsOnThreads
+from triage_tui.screens.session import Session
+from triage_tui.widgets.conversation import conversation, sender_namer
+from triage_tui.widgets.patient_context import banner, context_view
+from triage_tui.widgets.status_bar import StatusBar
+from triage_tui.widgets.text import patient_text
+
+Neighbours = Callable[[str, int], "str | None"]
+
+
+class ThreadScreen(ActsOnThreads):
+    BINDINGS = bindings_for(THREAD, SUBSCREEN)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    DEFAULT_CSS = """
+    ThreadScreen #banner { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    ThreadScreen #body { height: 1fr; }
+    ThreadScreen #conversation { padding: 0 1; }
+    ThreadScreen #context { background: $surface; padding: 0 1; }
+    ThreadScreen.-wide #context { dock: right; width: 46; border-left: vkey $panel; }
+    ThreadScreen.-narrow #context { dock: top; height: auto; max-height: 7;
+                                    border-bottom: hkey $panel; }
+    ThreadScreen.-no-context #context { display: none; }
+    """
+
+    def __init__(self, session: Session, thread_id: str,
+                 neighbours: Neighbours | None = None) -> None:
+        super().__init__(session)
+        self.thread_id = thread_id
+        self.neighbours = neighbours
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="banner", markup=False)
+        with Container(id="body"):
+            with VerticalScroll(id="context", can_focus=False):
+                yield Static("", id="context-text", markup=False)
+            with VerticalScroll(id="conversation"):
+                yield Static("", id="messages", markup=False)
+        yield StatusBar(self.session.user_label, self.session.glyphs, self.session.clock,
+                        state=self.app.sync_state, id="status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.show_thread(self.thread_id)
+        self.query_one("#conversation").focus()
+
+    def load(self) -> None:
+        """(Re)draw from the cache; keeps the scroll position on a live update."""
+        s = self.session
+        store = s.store
+        thread = store.thread(self.thread_id)
+        if thread is None:
+            self.query_one("#messages", Static).update(
+                Text("This thread is no longer in the cache.", style="bold"))
+            return
+        patient = store.patient(thread.patient_id)
+        task = store.task_for_thread(self.thread_id)
+        now = s.clock()
+        head = banner(patient, now.date())
+        line2 = Text(no_wrap=True, overflow="ellipsis")
+        line2.append(f"{(thread.category or 'uncategorised').upper()} ", style="bold")
+        if thread.priority != "routine":
+            line2.append(f"{s.glyphs.urgent} {thread.priority.upper()} ", style="bold reverse")
+        line2.append(" ")
+        line2.append_text(patient_text(thread.subject))
+        if task is not None:
+            owner = "you" if task.owner_ref == s.user_ref else (task.owner_ref or "nobody")
+            line2.append(f"  [{task.business_status} · {task.pool or 'no pool'} · {owner}]",
+                         style="dim")
+            if task.due is not None and task.due < now and task.business_status != "done":
+                line2.append(f" {s.glyphs.overdue} OVERDUE", style="bold reverse")
+        self.query_one("#banner", Static).update(Group(head, line2))
+        name = patient.display_name if patient else "patient"
+        msgs = store.messages(self.thread_id)
+        self.query_one("#messages", Static).update(
+            conversation(msgs, sender_namer(store, name, s.user_ref), s.glyphs))
+        ctx = store.patient_context(thread.patient_id)
+        self.query_one("#context-text", Static).update(
+            context_view(ctx, thread.category, now, s.glyphs))
+
+    def show_thread(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        self.load()
+        s = self.session
+        s.store.audit("view", user=s.user_ref, entity=f"Communication/{thread_id}")
+        self.query_one("#conversation", VerticalScroll).scroll_home(animate=False)
+
+    # --- actions ----------------------------------------------------------------------------
+    def target_ids(self) -> list[str]:
+        return [self.thread_id]
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#conversation", VerticalScroll).scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#conversation", VerticalScroll).scroll_up(animate=False)
+
+    def _step(self, step: int) -> None:
+        nxt = self.neighbours(self.thread_id, step) if self.neighbours else None
+        if nxt is None:
+            self.notify("No more threads in this view.")
+        else:
+            self.show_thread(nxt)
+
+    def action_next_thread(self) -> None:
+        self._step(1)
+
+    def action_prev_thread(self) -> None:
+        self._step(-1)
+
+    def action_toggle_context(self) -> None:
+        self.toggle_class("-no-context")
