@@ -20,17 +20,63 @@ from triage_tui.domain.codes import (
 ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INSTANT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-EVENT_STATUS = {"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
-                "entered-in-error", "unknown"}
-TASK_STATUS = {"draft", "requested", "received", "accepted", "rejected", "ready", "cancelled",
-               "in-progress", "on-hold", "failed", "completed", "entered-in-error"}
-MR_STATUS = {"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft",
-             "unknown"}
-APPT_STATUS = {"proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
-               "entered-in-error", "checked-in", "waitlist"}
+EVENT_STATUS = {
+    "preparation",
+    "in-progress",
+    "not-done",
+    "on-hold",
+    "stopped",
+    "completed",
+    "entered-in-error",
+    "unknown",
+}
+TASK_STATUS = {
+    "draft",
+    "requested",
+    "received",
+    "accepted",
+    "rejected",
+    "ready",
+    "cancelled",
+    "in-progress",
+    "on-hold",
+    "failed",
+    "completed",
+    "entered-in-error",
+}
+MR_STATUS = {
+    "active",
+    "on-hold",
+    "cancelled",
+    "completed",
+    "entered-in-error",
+    "stopped",
+    "draft",
+    "unknown",
+}
+APPT_STATUS = {
+    "proposed",
+    "pending",
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+    "entered-in-error",
+    "checked-in",
+    "waitlist",
+}
 PARTICIPATION_STATUS = {"accepted", "declined", "tentative", "needs-action"}
-OBS_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-              "entered-in-error", "unknown"}
+OBS_STATUS = {
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+}
 PRIORITIES = {p.value for p in Priority}
 
 
@@ -109,12 +155,18 @@ def _med(r: dict) -> None:
 
 def _appt(r: dict) -> None:
     need(r["status"] in APPT_STATUS, "status")
-    need(INSTANT_RE.match(r["start"]) and INSTANT_RE.match(r["end"]) and r["start"] < r["end"], "times")
+    need(
+        INSTANT_RE.match(r["start"]) and INSTANT_RE.match(r["end"]) and r["start"] < r["end"],
+        "times",
+    )
     need(r["participant"], "participant")
     for p in r["participant"]:
         need(p["status"] in PARTICIPATION_STATUS and "reference" in p["actor"], "participant")
     need(any(is_ref(p["actor"], "Patient") for p in r["participant"]), "patient participant")
-    need(any(is_ref(p["actor"], "Practitioner") for p in r["participant"]), "practitioner participant")
+    need(
+        any(is_ref(p["actor"], "Practitioner") for p in r["participant"]),
+        "practitioner participant",
+    )
 
 
 def _obs(r: dict) -> None:
@@ -135,7 +187,10 @@ def _obs(r: dict) -> None:
 
 def _comm(r: dict) -> None:
     need(r["status"] in EVENT_STATUS, "status")
-    need(coding_of(r["category"][0], CATEGORY_SYSTEM)["code"] in {c.value for c in Category}, "category")
+    need(
+        coding_of(r["category"][0], CATEGORY_SYSTEM)["code"] in {c.value for c in Category},
+        "category",
+    )
     need(is_ref(r["subject"], "Patient"), "subject")
     need(INSTANT_RE.match(r["sent"]), "sent")
     if "partOf" in r:  # message

@@ -13,10 +13,18 @@ from triage_tui.server.synth.practice import base_context
 
 
 def _ctx(lang: str, caregiver: bool, now):
-    p = PatientInfo(id="p1", given="Ana", family="Ruiz", gender="female", birth=date(1950, 1, 2),
-                    lang=lang, phone="(212) 555-0101")
-    return base_context(random.Random(1), p, lang=lang, caregiver=caregiver, doc="Lee", now=now,
-                        pools=name_pools(3))
+    p = PatientInfo(
+        id="p1",
+        given="Ana",
+        family="Ruiz",
+        gender="female",
+        birth=date(1950, 1, 2),
+        lang=lang,
+        phone="(212) 555-0101",
+    )
+    return base_context(
+        random.Random(1), p, lang=lang, caregiver=caregiver, doc="Lee", now=now, pools=name_pools(3)
+    )
 
 
 def test_every_template_formats_with_a_full_context(now):
@@ -36,7 +44,9 @@ def test_third_person_for_caregivers(now):
     ctx = _ctx("en", True, now)
     assert P.fill("{I} {need} a refill on {my} {med}", ctx).startswith("she needs a refill on her ")
     es = _ctx("es", True, now)
-    assert P.fill("{necesito} una receta de {mi} {med}", es).startswith("necesita una receta de su ")
+    assert P.fill("{necesito} una receta de {mi} {med}", es).startswith(
+        "necesita una receta de su "
+    )
 
 
 def test_typo_is_seeded_and_changes_text():
@@ -59,8 +69,9 @@ def test_first_message_flags_and_subject(now):
         kinds.add(m.urgent_keyword)
         assert m.text and m.subject
     assert kinds == {True, False}
-    m = P.first_message(random.Random(1), "es", _ctx("es", False, now), Category.REFILL,
-                        negation=True, typo_rate=0)
+    m = P.first_message(
+        random.Random(1), "es", _ctx("es", False, now), Category.REFILL, negation=True, typo_rate=0
+    )
     assert m.text
 
 

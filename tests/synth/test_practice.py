@@ -27,8 +27,17 @@ from triage_tui.server.synth import (
 
 from .fhircheck import check, coding_of, references
 
-ORDER = ["Patient", "Practitioner", "PractitionerRole", "MedicationRequest", "Appointment",
-         "Observation", "header", "message", "Task"]
+ORDER = [
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "MedicationRequest",
+    "Appointment",
+    "Observation",
+    "header",
+    "message",
+    "Task",
+]
 
 
 def kind(r: dict) -> str:
@@ -50,6 +59,7 @@ def split(resources):
 
 # -- determinism --------------------------------------------------------------------------------
 
+
 def test_same_seed_same_bytes(now):
     a = json.dumps(list(generate_practice(5, 150, now)), ensure_ascii=False)
     b = json.dumps(list(generate_practice(5, 150, now)), ensure_ascii=False)
@@ -70,7 +80,9 @@ def test_naive_now_is_utc_and_default_now_is_recent(now):
     naive = now.replace(tzinfo=None)
     assert list(generate_practice(5, 30, naive)) == list(generate_practice(5, 30, now))
     before = datetime.now(UTC).replace(second=0, microsecond=0)
-    sent = [parse(r["sent"]) for r in generate_practice(5, 30) if r["resourceType"] == "Communication"]
+    sent = [
+        parse(r["sent"]) for r in generate_practice(5, 30) if r["resourceType"] == "Communication"
+    ]
     assert max(sent) <= datetime.now(UTC)
     assert max(sent) >= before - timedelta(days=5)
 
@@ -85,6 +97,7 @@ def test_generator_is_lazy_iterator_and_small_sizes(now):
 
 
 # -- shape and mapping ---------------------------------------------------------------------------
+
 
 def test_every_resource_passes_r4_shape_checks(practice2k):
     resources, _ = practice2k
@@ -113,8 +126,10 @@ def test_threads_messages_tasks_follow_design_mapping(practice2k, by_id, now):
     msgs_by_thread: dict[str, list[dict]] = {}
     for m in s["message"]:
         msgs_by_thread.setdefault(m["partOf"][0]["reference"], []).append(m)
-    role_pool = {r["practitioner"]["reference"]: coding_of(r["code"][0], POOL_SYSTEM)["code"]
-                 for r in s["PractitionerRole"]}
+    role_pool = {
+        r["practitioner"]["reference"]: coding_of(r["code"][0], POOL_SYSTEM)["code"]
+        for r in s["PractitionerRole"]
+    }
     task_for = {t["focus"]["reference"]: t for t in s["Task"]}
     assert len(task_for) == 2000  # one Task per thread
     for h in s["header"]:
@@ -143,12 +158,16 @@ def test_threads_messages_tasks_follow_design_mapping(practice2k, by_id, now):
             assert pool == DEFAULT_POOL[Category(cat)]
         if h["status"] == "completed":
             assert (t["status"], bs) == ("completed", "done")
-            assert msgs[-1]["sender"]["reference"].startswith("Practitioner/") or \
-                msgs[-2]["sender"]["reference"].startswith("Practitioner/")
+            assert msgs[-1]["sender"]["reference"].startswith("Practitioner/") or msgs[-2][
+                "sender"
+            ]["reference"].startswith("Practitioner/")
         else:
             assert h["status"] == "in-progress"
-            assert (t["status"], bs) in {("requested", "unassigned"), ("accepted", "claimed"),
-                                         ("requested", "escalated")}
+            assert (t["status"], bs) in {
+                ("requested", "unassigned"),
+                ("accepted", "claimed"),
+                ("requested", "escalated"),
+            }
         if bs in ("claimed", "done"):
             assert role_pool[t["owner"]["reference"]] == pool
         else:
@@ -179,8 +198,11 @@ def test_context_resources_back_their_threads(practice2k, by_id):
             n_obs += 1
             assert by_id[f"Observation/{oid}"]["subject"]["reference"] == pref
     assert n_med >= 600 and n_appt >= 250 and n_obs >= 300
-    interp = Counter(r["interpretation"][0]["coding"][0]["code"] for r in resources
-                     if r["resourceType"] == "Observation")
+    interp = Counter(
+        r["interpretation"][0]["coding"][0]["code"]
+        for r in resources
+        if r["resourceType"] == "Observation"
+    )
     assert set(interp) == {"H", "L", "N"}
 
 
@@ -193,19 +215,28 @@ def test_staff_pools_and_identifiers(practice2k):
 
 # -- mix and realism ---------------------------------------------------------------------------
 
+
 def test_category_mix(practice2k):
     _, truth = practice2k
     counts = Counter(t.category for t in truth.values())
     for cat, pct in CATEGORY_MIX.items():
         assert abs(counts[cat] / 2000 * 100 - pct) <= 1.0, (cat, counts[cat])
-    assert CATEGORY_MIX == {"refill": 32, "appointment": 24, "results": 18, "clinical": 15, "admin": 11}
+    assert CATEGORY_MIX == {
+        "refill": 32,
+        "appointment": 24,
+        "results": 18,
+        "clinical": 15,
+        "admin": 11,
+    }
 
 
 def test_patients_about_a_third_of_threads_and_ten_percent_spanish(practice2k):
     resources, truth = practice2k
     patients = [r for r in resources if r["resourceType"] == "Patient"]
     assert len(patients) == pytest.approx(2000 / 3, abs=2)
-    langs = Counter(coding_of(p["communication"][0]["language"], LANGUAGE_SYSTEM)["code"] for p in patients)
+    langs = Counter(
+        coding_of(p["communication"][0]["language"], LANGUAGE_SYSTEM)["code"] for p in patients
+    )
     assert 0.08 <= langs["es"] / len(patients) <= 0.12
     per_patient = Counter(t.patient_id for t in truth.values())
     assert max(per_patient.values()) >= 3  # some patients have several threads
@@ -213,8 +244,26 @@ def test_patients_about_a_third_of_threads_and_ten_percent_spanish(practice2k):
 
 def test_spanish_patients_write_in_spanish(practice2k, by_id):
     _, truth = practice2k
-    markers = ("¿", "á", "é", "í", "ó", "ú", "ñ", " de ", " la ", " el ", "mi ", "por favor",
-               "gracias", "hola", "necesit", "tengo", "quisiera", " que ")
+    markers = (
+        "¿",
+        "á",
+        "é",
+        "í",
+        "ó",
+        "ú",
+        "ñ",
+        " de ",
+        " la ",
+        " el ",
+        "mi ",
+        "por favor",
+        "gracias",
+        "hola",
+        "necesit",
+        "tengo",
+        "quisiera",
+        " que ",
+    )
     es = en = es_hits = en_hits = 0
     for tr in truth.values():
         text = by_id[f"Communication/{tr.message_ids[0]}"]["payload"][0]["contentString"].lower()
@@ -253,8 +302,10 @@ def test_urgent_share_and_tricky_cases(practice2k, by_id):
 
 def test_distinct_phrasings(practice2k, by_id):
     _, truth = practice2k
-    firsts = [by_id[f"Communication/{t.message_ids[0]}"]["payload"][0]["contentString"]
-              for t in truth.values()]
+    firsts = [
+        by_id[f"Communication/{t.message_ids[0]}"]["payload"][0]["contentString"]
+        for t in truth.values()
+    ]
     assert len({f[:30] for f in firsts}) >= 300
     assert len(set(firsts)) >= 1900
     texts = " ".join(firsts).lower()

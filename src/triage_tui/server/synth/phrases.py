@@ -162,12 +162,12 @@ WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", 
 PERSON_EN_1 = {
     "I": "I", "my": "my", "me": "me", "Im": "I'm", "Ive": "I've", "Id": "I'd", "have": "have",
     "need": "need", "do": "do", "dont": "don't", "feel": "feel", "was": "was", "am": "am",
-    "myself": "myself",
+    "myself": "myself", "think": "think",
 }
 PERSON_EN_3M = {
     "I": "he", "my": "his", "me": "him", "Im": "he's", "Ive": "he's", "Id": "he'd", "have": "has",
     "need": "needs", "do": "does", "dont": "doesn't", "feel": "feels", "was": "was", "am": "is",
-    "myself": "himself",
+    "myself": "himself", "think": "thinks",
 }
 PERSON_EN_3F = {
     **PERSON_EN_3M, "I": "she", "my": "her", "me": "her", "Im": "she's", "Ive": "she's",
@@ -288,7 +288,7 @@ BODIES: dict[str, dict[Category, tuple[str, ...]]] = {
         Category.CLINICAL: (
             "{I} {have} had a cough for {dur} and it's not getting better",
             "{my} {bodypart} has been hurting for {dur}",
-            "{I} think {I} {have} a UTI again, burning when peeing",
+            "{I} {think} {I} {have} a UTI again, burning when peeing",
             "rash on {my} {bodypart} since {when_past}, really itchy",
             "is it ok to take ibuprofen with {my} {med}",
             "{my} blood pressure at home was {bp} this morning",
@@ -411,7 +411,7 @@ URGENT: dict[str, dict[str, tuple[tuple[str, bool], ...]]] = {
             ("{my} face feels numb on one side and words come out wrong", False),
             ("{my} face is drooping on the right and {I} can't lift {my} arm", False),
             ("sudden worst headache of {my} life and {my} vision is double", False),
-            ("{I} think {Im} having a stroke, {my} left side is weak", True),
+            ("{I} {think} {Im} having a stroke, {my} left side is weak", True),
         ),
         "infant_fever": (
             ("{pfirst} is {weeks} weeks old and has a fever of {temp_f}", True),
@@ -751,10 +751,16 @@ def first_message(
     """Compose the opening patient message of a thread and its subject line."""
     parts: list[str] = []
     if rng.random() < 0.7:
-        opener = fill(rng.choice(OPENERS[lang]), ctx)
+        openers = OPENERS[lang]
+        if caregiver:  # "Hi it's {pfirst}" is the patient speaking
+            openers = tuple(o for o in openers if "{p" not in o)
+        opener = fill(rng.choice(openers), ctx)
         parts.append(opener + rng.choice(OPENER_PUNCT))
     if caregiver:
-        parts.append(fill(rng.choice(CAREGIVER_INTROS[lang]), ctx))
+        intros = CAREGIVER_INTROS[lang]
+        if ctx.get("young"):  # babies and children do not ask anyone to write
+            intros = tuple(i for i in intros if "asked me" not in i and "me pidió" not in i)
+        parts.append(fill(rng.choice(intros), ctx))
     if negation:
         parts.append(fill(rng.choice(NEGATIONS[lang]), ctx))
     if history and rng.random() < 0.5:
@@ -776,7 +782,8 @@ def first_message(
             parts.append(body + ".")
             parts.append(rng.choice(CONNECTORS[lang]) + " " + utext)
     else:
-        parts.append(body + rng.choice((".", "", "?", ".", "!")))
+        end = "" if body[-1:] in "?!." else rng.choice((".", "", "?", ".", "!"))
+        parts.append(body + end)
     if history:
         parts.append(fill(rng.choice(HISTORIES[lang]), ctx))
     if extra is not None:

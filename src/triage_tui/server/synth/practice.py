@@ -55,8 +55,12 @@ _SIG = {
     Pool.PROVIDER: "- Dr. {family}",
     Pool.FRONT_DESK: "- {given} at the front desk",
 }
-_SIG_ES = {**_SIG, Pool.SCHEDULING: "- {given} (citas)", Pool.FRONT_DESK: "- {given} (recepción)",
-           Pool.NURSING: "- {given}, enfermería"}
+_SIG_ES = {
+    **_SIG,
+    Pool.SCHEDULING: "- {given} (citas)",
+    Pool.FRONT_DESK: "- {given} (recepción)",
+    Pool.NURSING: "- {given}, enfermería",
+}
 
 
 @dataclass(slots=True)
@@ -70,13 +74,19 @@ class Staff:
 
     @property
     def display(self) -> str:
-        return f"Dr. {self.given} {self.family}" if self.pool is Pool.PROVIDER else f"{self.given} {self.family}"
+        return (
+            f"Dr. {self.given} {self.family}"
+            if self.pool is Pool.PROVIDER
+            else f"{self.given} {self.family}"
+        )
 
     def ref(self) -> dict:
         return C.ref("Practitioner", self.id, self.display)
 
     def sig(self, lang: str) -> str:
-        return (_SIG_ES if lang == "es" else _SIG)[self.pool].format(given=self.given, family=self.family)
+        return (_SIG_ES if lang == "es" else _SIG)[self.pool].format(
+            given=self.given, family=self.family
+        )
 
 
 def practitioner_resource(s: Staff, index: int) -> dict:
@@ -122,17 +132,29 @@ _REL = {
     ("adult", "male"): (("husband",), ("esposo",)),
 }
 _WRITER_EN = {
-    "baby": ("mom", "dad"), "daughter": ("mom", "dad"), "son": ("mom", "dad"),
-    "baby girl": ("mom", "dad"), "baby boy": ("mom", "dad"),
-    "mom": ("daughter", "son"), "mother": ("daughter", "son"), "dad": ("daughter", "son"),
-    "father": ("daughter", "son"), "grandma": ("granddaughter", "grandson"),
-    "grandpa": ("granddaughter", "grandson"), "wife": ("wife", "husband"),
+    "baby": ("mom", "dad"),
+    "daughter": ("mom", "dad"),
+    "son": ("mom", "dad"),
+    "baby girl": ("mom", "dad"),
+    "baby boy": ("mom", "dad"),
+    "mom": ("daughter", "son"),
+    "mother": ("daughter", "son"),
+    "dad": ("daughter", "son"),
+    "father": ("daughter", "son"),
+    "grandma": ("granddaughter", "grandson"),
+    "grandpa": ("granddaughter", "grandson"),
+    "wife": ("wife", "husband"),
     "husband": ("wife", "husband"),
 }
 _WRITER_ES = {
-    "bebé": ("la mamá", "el papá"), "hija": ("la mamá", "el papá"), "hijo": ("la mamá", "el papá"),
-    "mamá": ("la hija", "el hijo"), "papá": ("la hija", "el hijo"), "abuela": ("la nieta", "el nieto"),
-    "abuelo": ("la nieta", "el nieto"), "esposa": ("la esposa", "el esposo"),
+    "bebé": ("la mamá", "el papá"),
+    "hija": ("la mamá", "el papá"),
+    "hijo": ("la mamá", "el papá"),
+    "mamá": ("la hija", "el hijo"),
+    "papá": ("la hija", "el hijo"),
+    "abuela": ("la nieta", "el nieto"),
+    "abuelo": ("la nieta", "el nieto"),
+    "esposa": ("la esposa", "el esposo"),
     "esposo": ("la esposa", "el esposo"),
 }
 
@@ -141,7 +163,8 @@ def _fmt_slot(dt: datetime, lang: str) -> str:
     if lang == "es":
         return f"el {P.WEEKDAYS_ES[dt.weekday()]} {dt.day} a las {dt.hour}:{dt.minute:02d}"
     h12 = dt.hour % 12 or 12
-    return f"{P.WEEKDAYS_EN[dt.weekday()]} {dt.month}/{dt.day} at {h12}:{dt.minute:02d} {'am' if dt.hour < 12 else 'pm'}"
+    ampm = "am" if dt.hour < 12 else "pm"
+    return f"{P.WEEKDAYS_EN[dt.weekday()]} {dt.month}/{dt.day} at {h12}:{dt.minute:02d} {ampm}"
 
 
 def _ordinal(n: int) -> str:
@@ -151,15 +174,36 @@ def _ordinal(n: int) -> str:
 
 def appt_when_text(rng: random.Random, start: datetime, lang: str) -> str:
     if lang == "es":
-        return rng.choice((f"del {P.WEEKDAYS_ES[start.weekday()]} {start.day}",
-                           f"del {start.day}/{start.month}", "de la próxima semana"))
+        return rng.choice(
+            (
+                f"del {P.WEEKDAYS_ES[start.weekday()]} {start.day}",
+                f"del {start.day}/{start.month}",
+                "de la próxima semana",
+            )
+        )
     wd = P.WEEKDAYS_EN[start.weekday()]
-    return rng.choice((f"on {wd} the {_ordinal(start.day)}", f"on {start.month}/{start.day}",
-                       f"on {wd}", f"this {wd}", f"on the {_ordinal(start.day)}", f"next {wd}"))
+    return rng.choice(
+        (
+            f"on {wd} the {_ordinal(start.day)}",
+            f"on {start.month}/{start.day}",
+            f"on {wd}",
+            f"this {wd}",
+            f"on the {_ordinal(start.day)}",
+            f"next {wd}",
+        )
+    )
 
 
-def base_context(rng: random.Random, p: PatientInfo, *, lang: str, caregiver: bool, doc: str,
-                 now: datetime, pools: dict) -> dict[str, str]:
+def base_context(
+    rng: random.Random,
+    p: PatientInfo,
+    *,
+    lang: str,
+    caregiver: bool,
+    doc: str,
+    now: datetime,
+    pools: dict,
+) -> dict[str, str]:
     """Every token a template may use, with plausible random fillers; callers override the
     ones backed by real resources (med, appointment, lab)."""
     today = now.date()
@@ -177,28 +221,55 @@ def base_context(rng: random.Random, p: PatientInfo, *, lang: str, caregiver: bo
     med = rng.choice(P.MEDS)
     lab = rng.choice(P.LABS)
     slot = now + timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 8))
-    slot = slot.replace(hour=rng.choice((8, 9, 10, 11, 13, 14, 15, 16)), minute=rng.choice((0, 15, 30, 45)))
+    slot = slot.replace(
+        hour=rng.choice((8, 9, 10, 11, 13, 14, 15, 16)), minute=rng.choice((0, 15, 30, 45))
+    )
     slot2 = slot + timedelta(days=rng.randint(1, 3), hours=rng.choice((-2, 1, 2)))
     temp_c = rng.uniform(38.4, 40.2)
     ctx: dict[str, str] = dict(P.person(lang, caregiver, p.gender))
     ctx.update(
-        pfirst=p.given, plast=p.family, pinit=p.family[:1], doc=doc, cg=cg, rel=rel, writer=writer,
+        pfirst=p.given,
+        plast=p.family,
+        pinit=p.family[:1],
+        doc=doc,
+        cg=cg,
+        rel=rel,
+        writer=writer,
         rel2=rng.choice(("sister", "wife", "daughter", "cousin")),
-        dob=fmt_dob(p.birth, lang), phone=p.phone or "555-0100",
-        med=med.plain_es if lang == "es" else med.plain_en, medname=med.es if lang == "es" else med.generic,
-        rxname=med.es if lang == "es" else med.generic, dose=med.strength, pharm=p.pharmacy or rng.choice(P.PHARMACIES),
-        n=str(rng.randint(1, 6)), when_past=rng.choice(P.WHEN_PAST),
-        appt_when=appt_when_text(rng, slot, lang), condition=rng.choice(P.CONDITIONS),
-        lab=lab.plain_es if lang == "es" else lab.plain_en, labname=lab.name, flag="", value="",
-        unit=lab.unit, interp="", date=(now - timedelta(days=rng.randint(2, 40))).strftime("%m/%d"),
-        dur=rng.choice(P.DURATIONS[lang]), bodypart=rng.choice(P.BODYPARTS[lang]),
-        bp=f"{rng.randint(128, 168)}/{rng.randint(78, 99)}", sugar=str(rng.randint(130, 240)),
+        dob=fmt_dob(p.birth, lang),
+        phone=p.phone or "555-0100",
+        med=med.plain_es if lang == "es" else med.plain_en,
+        medname=med.es if lang == "es" else med.generic,
+        rxname=med.es if lang == "es" else med.generic,
+        dose=med.strength,
+        pharm=p.pharmacy or rng.choice(P.PHARMACIES),
+        n=str(rng.randint(1, 6)),
+        when_past=rng.choice(P.WHEN_PAST),
+        appt_when=appt_when_text(rng, slot, lang),
+        condition=rng.choice(P.CONDITIONS),
+        lab=lab.plain_es if lang == "es" else lab.plain_en,
+        labname=lab.name,
+        flag="",
+        value="",
+        unit=lab.unit,
+        interp="",
+        date=(now - timedelta(days=rng.randint(2, 40))).strftime("%m/%d"),
+        dur=rng.choice(P.DURATIONS[lang]),
+        bodypart=rng.choice(P.BODYPARTS[lang]),
+        bp=f"{rng.randint(128, 168)}/{rng.randint(78, 99)}",
+        sugar=str(rng.randint(130, 240)),
         amount=str(rng.randint(40, 900)),
         newmed=rng.choice(P.NEW_MEDS_ES if lang == "es" else P.NEW_MEDS_EN),
-        time=rng.choice(P.ONSET_TIMES), weeks=str(max(1, p.age_days(today) // 7)),
-        temp_f=f"{temp_c * 9 / 5 + 32:.1f}", temp_c=f"{temp_c:.1f}",
-        year=str(today.year - rng.randint(1, 8)), slot=_fmt_slot(slot, lang),
-        slot2=_fmt_slot(slot2, lang), repeats=str(rng.randint(1, 3)), sig="",
+        time=rng.choice(P.ONSET_TIMES),
+        weeks=str(max(1, p.age_days(today) // 7)),
+        temp_f=f"{temp_c * 9 / 5 + 32:.1f}",
+        temp_c=f"{temp_c:.1f}",
+        young="1" if group in ("infant", "child") else "",
+        year=str(today.year - rng.randint(1, 8)),
+        slot=_fmt_slot(slot, lang),
+        slot2=_fmt_slot(slot2, lang),
+        repeats=str(rng.randint(1, 3)),
+        sig="",
     )
     return ctx
 
@@ -221,8 +292,9 @@ def pick_urgent_kind(rng: random.Random, group: str, age_days: int) -> str:
     if group == "child":
         kinds = ["breathing", "anaphylaxis"] + (["suicidal"] if age_days >= 12 * 365 else [])
         return rng.choice(kinds)
-    return rng.choice(("chest_pain", "chest_pain", "breathing", "anaphylaxis", "suicidal", "stroke",
-                       "stroke"))
+    return rng.choice(
+        ("chest_pain", "chest_pain", "breathing", "anaphylaxis", "suicidal", "stroke", "stroke")
+    )
 
 
 class HostileDeck:
@@ -263,11 +335,22 @@ class _Practice:
         self.rng = random.Random(seed)
         self.idrng = random.Random(f"triage-tui/synth/ids/{seed}")
         self.pools = name_pools(seed)
-        self.deck = HostileDeck(random.Random(f"triage-tui/synth/hostile/{seed}"),
-                                HOSTILE_RATE if hostile else 0.0)
+        self.deck = HostileDeck(
+            random.Random(f"triage-tui/synth/hostile/{seed}"), HOSTILE_RATE if hostile else 0.0
+        )
         self.out: dict[str, list[dict]] = {
-            k: [] for k in ("Patient", "Practitioner", "PractitionerRole", "MedicationRequest",
-                            "Appointment", "Observation", "header", "message", "Task")
+            k: []
+            for k in (
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "MedicationRequest",
+                "Appointment",
+                "Observation",
+                "header",
+                "message",
+                "Task",
+            )
         }
         self.truth: dict[str, C.ThreadTruth] = {}
 
@@ -313,7 +396,8 @@ class _Practice:
             p = PatientInfo(
                 id=self.nid(),
                 given=rng.choice(pool.first_female if female else pool.first_male),
-                family=rng.choice(pool.last) + (f"-{rng.choice(pool.last)}" if lang == "es" and rng.random() < 0.2 else ""),
+                family=rng.choice(pool.last)
+                + (f"-{rng.choice(pool.last)}" if lang == "es" and rng.random() < 0.2 else ""),
                 gender="female" if female else "male",
                 birth=birth_date(rng, self.today),
                 lang=lang,
@@ -336,23 +420,29 @@ class _Practice:
             choices = [m for m in P.MEDS if m.child_ok] if group in ("infant", "child") else P.MEDS
             for med in rng.sample(choices, rng.randint(1, 3)):
                 mid, repeats = self.nid(), rng.choice((0, 0, 1, 2, 3, 5, 11))
-                authored = self.now - timedelta(days=rng.randint(20, 400), minutes=rng.randint(0, 1440))
-                self.out["MedicationRequest"].append({
-                    "resourceType": "MedicationRequest",
-                    "id": mid,
-                    "status": "active",
-                    "intent": "order",
-                    "medicationCodeableConcept": {"text": f"{med.generic} {med.strength} {med.form}"},
-                    "subject": C.ref("Patient", p.id, p.name),
-                    "authoredOn": C.ts(authored),
-                    "requester": C.ref("Practitioner", p.pcp_id, f"Dr. {p.pcp_family}"),
-                    "dosageInstruction": [{"text": med.sig}],
-                    "dispenseRequest": {
-                        "numberOfRepeatsAllowed": repeats,
-                        "performer": {"display": p.pharmacy},
-                    },
-                    "note": [{"text": f"Preferred pharmacy: {p.pharmacy}"}],
-                })
+                authored = self.now - timedelta(
+                    days=rng.randint(20, 400), minutes=rng.randint(0, 1440)
+                )
+                self.out["MedicationRequest"].append(
+                    {
+                        "resourceType": "MedicationRequest",
+                        "id": mid,
+                        "status": "active",
+                        "intent": "order",
+                        "medicationCodeableConcept": {
+                            "text": f"{med.generic} {med.strength} {med.form}"
+                        },
+                        "subject": C.ref("Patient", p.id, p.name),
+                        "authoredOn": C.ts(authored),
+                        "requester": C.ref("Practitioner", p.pcp_id, f"Dr. {p.pcp_family}"),
+                        "dosageInstruction": [{"text": med.sig}],
+                        "dispenseRequest": {
+                            "numberOfRepeatsAllowed": repeats,
+                            "performer": {"display": p.pharmacy},
+                        },
+                        "note": [{"text": f"Preferred pharmacy: {p.pharmacy}"}],
+                    }
+                )
                 p.meds.append((mid, med, repeats))
         return rng.choice(p.meds)
 
@@ -362,23 +452,35 @@ class _Practice:
         start = day.replace(hour=rng.randint(13, 21), minute=rng.choice((0, 15, 30, 45)), second=0)
         minutes = rng.choice((20, 30, 30, 40, 60))
         group = p.group(self.today)
-        reasons = P.APPOINTMENT_REASONS_CHILD if group in ("infant", "child") else P.APPOINTMENT_REASONS
+        reasons = (
+            P.APPOINTMENT_REASONS_CHILD if group in ("infant", "child") else P.APPOINTMENT_REASONS
+        )
         aid = self.nid()
-        doc = self.staff_by_id[p.pcp_id] if rng.random() < 0.8 else rng.choice(self.by_pool[Pool.PROVIDER])
-        self.out["Appointment"].append({
-            "resourceType": "Appointment",
-            "id": aid,
-            "status": "booked",
-            "description": rng.choice(reasons),
-            "start": C.ts(start),
-            "end": C.ts(start + timedelta(minutes=minutes)),
-            "minutesDuration": minutes,
-            "created": C.ts(self.now - timedelta(days=rng.randint(1, 60))),
-            "participant": [
-                {"actor": C.ref("Patient", p.id, p.name), "required": "required", "status": "accepted"},
-                {"actor": doc.ref(), "required": "required", "status": "accepted"},
-            ],
-        })
+        doc = (
+            self.staff_by_id[p.pcp_id]
+            if rng.random() < 0.8
+            else rng.choice(self.by_pool[Pool.PROVIDER])
+        )
+        self.out["Appointment"].append(
+            {
+                "resourceType": "Appointment",
+                "id": aid,
+                "status": "booked",
+                "description": rng.choice(reasons),
+                "start": C.ts(start),
+                "end": C.ts(start + timedelta(minutes=minutes)),
+                "minutesDuration": minutes,
+                "created": C.ts(self.now - timedelta(days=rng.randint(1, 60))),
+                "participant": [
+                    {
+                        "actor": C.ref("Patient", p.id, p.name),
+                        "required": "required",
+                        "status": "accepted",
+                    },
+                    {"actor": doc.ref(), "required": "required", "status": "accepted"},
+                ],
+            }
+        )
         return aid, start
 
     def observations(self, p: PatientInfo, before: datetime) -> list[tuple[str, P.Lab, float, str]]:
@@ -396,29 +498,61 @@ class _Practice:
                 interp, v = "N", rng.uniform(lab.low, lab.high)
             value: float = round(v, lab.decimals) if lab.decimals else int(round(v))
             oid = self.nid()
-            self.out["Observation"].append({
-                "resourceType": "Observation",
-                "id": oid,
-                "status": "final",
-                "category": [{"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                    "code": "laboratory", "display": "Laboratory"}]}],
-                "code": {"text": lab.name},
-                "subject": C.ref("Patient", p.id, p.name),
-                "effectiveDateTime": C.ts(effective),
-                "issued": C.ts(effective + timedelta(hours=rng.randint(4, 30))),
-                "valueQuantity": {"value": value, "unit": lab.unit,
-                                  "system": "http://unitsofmeasure.org", "code": lab.unit},
-                "interpretation": [{"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                    "code": interp, "display": {"H": "High", "L": "Low", "N": "Normal"}[interp]}]}],
-                "referenceRange": [{
-                    "low": {"value": lab.low, "unit": lab.unit, "system": "http://unitsofmeasure.org",
-                            "code": lab.unit},
-                    "high": {"value": lab.high, "unit": lab.unit, "system": "http://unitsofmeasure.org",
-                             "code": lab.unit},
-                }],
-            })
+            self.out["Observation"].append(
+                {
+                    "resourceType": "Observation",
+                    "id": oid,
+                    "status": "final",
+                    "category": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                    "code": "laboratory",
+                                    "display": "Laboratory",
+                                }
+                            ]
+                        }
+                    ],
+                    "code": {"text": lab.name},
+                    "subject": C.ref("Patient", p.id, p.name),
+                    "effectiveDateTime": C.ts(effective),
+                    "issued": C.ts(effective + timedelta(hours=rng.randint(4, 30))),
+                    "valueQuantity": {
+                        "value": value,
+                        "unit": lab.unit,
+                        "system": "http://unitsofmeasure.org",
+                        "code": lab.unit,
+                    },
+                    "interpretation": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                    "code": interp,
+                                    "display": {"H": "High", "L": "Low", "N": "Normal"}[interp],
+                                }
+                            ]
+                        }
+                    ],
+                    "referenceRange": [
+                        {
+                            "low": {
+                                "value": lab.low,
+                                "unit": lab.unit,
+                                "system": "http://unitsofmeasure.org",
+                                "code": lab.unit,
+                            },
+                            "high": {
+                                "value": lab.high,
+                                "unit": lab.unit,
+                                "system": "http://unitsofmeasure.org",
+                                "code": lab.unit,
+                            },
+                        }
+                    ],
+                }
+            )
             out.append((oid, lab, value, interp))
         return out
 
@@ -458,13 +592,22 @@ class _Practice:
                 extra = None
         negated = not urgent and rng.random() < NEGATION_RATE
         history = not urgent and rng.random() < HISTORY_RATE
-        caregiver = group in ("infant", "child") or (group == "elderly" and rng.random() < 0.35) or (
-            group == "adult" and rng.random() < 0.03)
+        caregiver = (
+            group in ("infant", "child")
+            or (group == "elderly" and rng.random() < 0.35)
+            or (group == "adult" and rng.random() < 0.03)
+        )
         if urgent:
-            priority = rng.choice((Priority.URGENT, Priority.ASAP, Priority.STAT)) if rng.random() < 0.5 else Priority.ROUTINE
+            priority = (
+                rng.choice((Priority.URGENT, Priority.ASAP, Priority.STAT))
+                if rng.random() < 0.5
+                else Priority.ROUTINE
+            )
         else:
             r = rng.random()
-            priority = Priority.URGENT if r < 0.04 else Priority.ASAP if r < 0.05 else Priority.ROUTINE
+            priority = (
+                Priority.URGENT if r < 0.04 else Priority.ASAP if r < 0.05 else Priority.ROUTINE
+            )
         closed = rng.random() < (0.2 if urgent else CLOSED_RATE)
         if closed:
             start = now - timedelta(days=rng.uniform(2, 60))
@@ -475,16 +618,27 @@ class _Practice:
         start = start.replace(microsecond=0)
 
         doc = p.pcp_family
-        ctx = base_context(rng, p, lang=lang, caregiver=caregiver, doc=doc, now=now, pools=self.pools)
+        ctx = base_context(
+            rng, p, lang=lang, caregiver=caregiver, doc=doc, now=now, pools=self.pools
+        )
         med_id = appt_id = None
         obs_ids: tuple[str, ...] = ()
         has_appt = has_obs = False
-        if cat is Category.REFILL or extra is Category.REFILL or (cat is Category.CLINICAL and rng.random() < 0.3):
+        if (
+            cat is Category.REFILL
+            or extra is Category.REFILL
+            or (cat is Category.CLINICAL and rng.random() < 0.3)
+        ):
             if group != "infant":
                 med_id, med, repeats = self.medication(p)
                 rx = med.es if lang == "es" else med.generic
-                ctx.update(med=patient_text_for(rng, p, med, lang), dose=med.strength, medname=rx,
-                           rxname=rx, repeats=str(max(repeats, 1)))
+                ctx.update(
+                    med=patient_text_for(rng, p, med, lang),
+                    dose=med.strength,
+                    medname=rx,
+                    rxname=rx,
+                    repeats=str(max(repeats, 1)),
+                )
                 if rng.random() < 0.5:
                     ctx["medname"] = patient_text_for(rng, p, med, lang)
         if cat is Category.APPOINTMENT and rng.random() < 0.65:
@@ -495,15 +649,31 @@ class _Practice:
             obs = self.observations(p, start)
             obs_ids = tuple(o[0] for o in obs)
             _, lab, value, interp = obs[0]
-            ctx.update(lab=lab.plain_es if lang == "es" else lab.plain_en, labname=lab.name,
-                       value=str(value), unit=lab.unit, flag=P.FLAG_WORDS[lang][interp],
-                       interp=P.INTERP_WORDS[lang][interp])
+            ctx.update(
+                lab=lab.plain_es if lang == "es" else lab.plain_en,
+                labname=lab.name,
+                value=str(value),
+                unit=lab.unit,
+                flag=P.FLAG_WORDS[lang][interp],
+                interp=P.INTERP_WORDS[lang][interp],
+            )
             has_obs = True
         if not ctx["interp"]:
             ctx["interp"] = P.INTERP_WORDS[lang]["N"]
 
-        first = P.first_message(rng, lang, ctx, cat, extra=extra, urgent_kind=kind, negation=negated,
-                                history=history, caregiver=caregiver, has_appt=has_appt, has_obs=has_obs)
+        first = P.first_message(
+            rng,
+            lang,
+            ctx,
+            cat,
+            extra=extra,
+            urgent_kind=kind,
+            negation=negated,
+            history=history,
+            caregiver=caregiver,
+            has_appt=has_appt,
+            has_obs=has_obs,
+        )
 
         # Shape of the conversation.
         r = rng.random()
@@ -520,8 +690,10 @@ class _Practice:
         span = (now - start).total_seconds()
         gaps = sorted(rng.uniform(0.05, 0.95) for _ in range(len(shape) - 1))
         if closed:
-            times = [start + timedelta(seconds=rng.uniform(600, 20 * 3600) * (k + 1) / len(shape))
-                     for k in range(len(shape) - 1)]
+            times = [
+                start + timedelta(seconds=rng.uniform(600, 20 * 3600) * (k + 1) / len(shape))
+                for k in range(len(shape) - 1)
+            ]
             times = sorted(times)
         else:
             times = [start + timedelta(seconds=g * span) for g in gaps]
@@ -542,9 +714,13 @@ class _Practice:
                 if k == 0:
                     text = first.text
                 elif prev_sender == "S":
-                    text = P.later_patient_message(rng, lang, ctx, "thanks" if closed and k == len(shape) - 1 else "followup")
+                    text = P.later_patient_message(
+                        rng, lang, ctx, "thanks" if closed and k == len(shape) - 1 else "followup"
+                    )
                 else:
-                    text = P.later_patient_message(rng, lang, ctx, "nudge_urgent" if urgent else "nudge")
+                    text = P.later_patient_message(
+                        rng, lang, ctx, "nudge_urgent" if urgent else "nudge"
+                    )
                 text, h = self.deck.maybe(text)
                 hostile_any |= h
                 sender, recipient = patient_ref, pcp_ref
@@ -552,21 +728,44 @@ class _Practice:
             else:
                 s_seen += 1
                 final = closed and s_seen == staff_turns
-                text = P.staff_message(rng, lang, ctx, cat, closing=final, urgent_kind=kind if final else None)
+                text = P.staff_message(
+                    rng, lang, ctx, cat, closing=final, urgent_kind=kind if final else None
+                )
                 sender, recipient = replier.ref(), patient_ref
                 irt = prev_id
-            self.out["message"].append(C.message(
-                mid, header_id=hid, patient_id=p.id, patient_name=p.name, category=cat, text=text,
-                sender=sender, recipient=recipient, sent=times[k], in_response_to=irt))
+            self.out["message"].append(
+                C.message(
+                    mid,
+                    header_id=hid,
+                    patient_id=p.id,
+                    patient_name=p.name,
+                    category=cat,
+                    text=text,
+                    sender=sender,
+                    recipient=recipient,
+                    sent=times[k],
+                    in_response_to=irt,
+                )
+            )
             msg_ids.append(mid)
             prev_id, prev_sender = mid, who
 
         subject = first.subject
         if hostile_any:
             subject = self.deck.subject(subject)
-        self.out["header"].append(C.header(
-            hid, patient_id=p.id, patient_name=p.name, subject_line=subject, category=cat,
-            priority=priority, sent=start, closed=closed, recipient=pcp_ref))
+        self.out["header"].append(
+            C.header(
+                hid,
+                patient_id=p.id,
+                patient_name=p.name,
+                subject_line=subject,
+                category=cat,
+                priority=priority,
+                sent=start,
+                closed=closed,
+                recipient=pcp_ref,
+            )
+        )
 
         # Workflow.
         owner = None
@@ -582,20 +781,51 @@ class _Practice:
                 status, bstatus = TaskStatus.ACCEPTED, BusinessStatus.CLAIMED
                 owner = rng.choice(self.by_pool[pool])
             else:
-                status, bstatus, pool = TaskStatus.REQUESTED, BusinessStatus.ESCALATED, Pool.PROVIDER
-        self.out["Task"].append(C.task(
-            tid, header_id=hid, patient_id=p.id, patient_name=p.name, pool=pool, status=status,
-            business_status=bstatus, priority=priority, authored=start, last_modified=times[-1],
-            due=C.due_for(start, cat, priority), owner=owner.ref() if owner else None,
-            description=f"Respond to patient message: {C.CATEGORY_DISPLAY[cat].lower()}"))
+                status, bstatus, pool = (
+                    TaskStatus.REQUESTED,
+                    BusinessStatus.ESCALATED,
+                    Pool.PROVIDER,
+                )
+        self.out["Task"].append(
+            C.task(
+                tid,
+                header_id=hid,
+                patient_id=p.id,
+                patient_name=p.name,
+                pool=pool,
+                status=status,
+                business_status=bstatus,
+                priority=priority,
+                authored=start,
+                last_modified=times[-1],
+                due=C.due_for(start, cat, priority),
+                owner=owner.ref() if owner else None,
+                description=f"Respond to patient message: {C.CATEGORY_DISPLAY[cat].lower()}",
+            )
+        )
 
         self.truth[hid] = C.ThreadTruth(
-            thread_id=hid, task_id=tid, patient_id=p.id, category=cat,
-            intents=(cat,) + ((extra,) if extra else ()), language=lang, urgent=urgent,
-            urgent_kind=kind, urgent_keyword=first.urgent_keyword, negated=negated, history=history,
-            caregiver=caregiver, priority=priority, closed=closed, hostile=hostile_any,
-            typo=first.typo, message_ids=tuple(msg_ids), medication_id=med_id,
-            appointment_id=appt_id, observation_ids=obs_ids)
+            thread_id=hid,
+            task_id=tid,
+            patient_id=p.id,
+            category=cat,
+            intents=(cat,) + ((extra,) if extra else ()),
+            language=lang,
+            urgent=urgent,
+            urgent_kind=kind,
+            urgent_keyword=first.urgent_keyword,
+            negated=negated,
+            history=history,
+            caregiver=caregiver,
+            priority=priority,
+            closed=closed,
+            hostile=hostile_any,
+            typo=first.typo,
+            message_ids=tuple(msg_ids),
+            medication_id=med_id,
+            appointment_id=appt_id,
+            observation_ids=obs_ids,
+        )
 
     def run(self) -> None:
         self.make_staff()
@@ -605,8 +835,17 @@ class _Practice:
             self.thread(cat, p)
 
     def resources(self) -> Iterator[dict]:
-        for key in ("Patient", "Practitioner", "PractitionerRole", "MedicationRequest", "Appointment",
-                    "Observation", "header", "message", "Task"):
+        for key in (
+            "Patient",
+            "Practitioner",
+            "PractitionerRole",
+            "MedicationRequest",
+            "Appointment",
+            "Observation",
+            "header",
+            "message",
+            "Task",
+        ):
             yield from self.out[key]
 
 

@@ -44,8 +44,10 @@ class Simulator:
         self.rng = random.Random(f"triage-tui/synth/sim/{seed}")
         self.idrng = random.Random(f"triage-tui/synth/sim-ids/{seed}")
         self.delay_rng = random.Random(f"triage-tui/synth/sim-delay/{seed}")
-        self.deck = HostileDeck(random.Random(f"triage-tui/synth/sim-hostile/{seed}"),
-                                HOSTILE_RATE * 2 if hostile else 0.0)
+        self.deck = HostileDeck(
+            random.Random(f"triage-tui/synth/sim-hostile/{seed}"),
+            HOSTILE_RATE * 2 if hostile else 0.0,
+        )
         self.refresh_every = max(1, refresh_every)
         self._pools = None
         self._patients: list[PatientInfo] = []
@@ -66,8 +68,11 @@ class Simulator:
         if not self._patients:
             self._load_patients(store_view)
         if self._arrivals % self.refresh_every == 0:
-            self._headers = [h for h in store_view("Communication", dict(OPEN_HEADERS))
-                             if not h.get("partOf") and not h.get("payload")]
+            self._headers = [
+                h
+                for h in store_view("Communication", dict(OPEN_HEADERS))
+                if not h.get("partOf") and not h.get("payload")
+            ]
         self._arrivals += 1
         if not self._patients:
             return []
@@ -122,40 +127,90 @@ class Simulator:
         urgent = rng.random() < (0.3 if group == "infant" else SIM_URGENT_RATE)
         kind = pick_urgent_kind(rng, group, p.age_days(today)) if urgent else None
         if urgent:
-            priority = (rng.choice((Priority.URGENT, Priority.ASAP, Priority.STAT))
-                        if rng.random() < 0.5 else Priority.ROUTINE)
+            priority = (
+                rng.choice((Priority.URGENT, Priority.ASAP, Priority.STAT))
+                if rng.random() < 0.5
+                else Priority.ROUTINE
+            )
         else:
             priority = Priority.URGENT if rng.random() < 0.04 else Priority.ROUTINE
         caregiver = group in ("infant", "child") or (group == "elderly" and rng.random() < 0.35)
         negated = not urgent and rng.random() < 0.05
         recipient = self._recipient_for(p.id)
-        ctx = base_context(rng, p, lang=p.lang, caregiver=caregiver, doc=self._doc_name(recipient),
-                           now=now, pools=self._pools_())
+        ctx = base_context(
+            rng,
+            p,
+            lang=p.lang,
+            caregiver=caregiver,
+            doc=self._doc_name(recipient),
+            now=now,
+            pools=self._pools_(),
+        )
         med = rng.choice(P.MEDS)
         ctx["med"] = patient_text_for(rng, p, med, p.lang)
-        first = P.first_message(rng, p.lang, ctx, cat, urgent_kind=kind, negation=negated,
-                                caregiver=caregiver)
+        first = P.first_message(
+            rng, p.lang, ctx, cat, urgent_kind=kind, negation=negated, caregiver=caregiver
+        )
         text, hostile = self.deck.maybe(first.text)
         subject = self.deck.subject(first.subject) if hostile else first.subject
 
         hid, mid, tid = self._nid(), self._nid(), self._nid()
-        header = C.header(hid, patient_id=p.id, patient_name=p.name, subject_line=subject,
-                          category=cat, priority=priority, sent=now, closed=False,
-                          recipient=recipient)
-        msg = C.message(mid, header_id=hid, patient_id=p.id, patient_name=p.name, category=cat,
-                        text=text, sender=C.ref("Patient", p.id, p.name), recipient=recipient,
-                        sent=now)
-        task = C.task(tid, header_id=hid, patient_id=p.id, patient_name=p.name,
-                      pool=C.pool_for(cat, priority), status=TaskStatus.REQUESTED,
-                      business_status=BusinessStatus.UNASSIGNED, priority=priority, authored=now,
-                      last_modified=now, due=C.due_for(now, cat, priority),
-                      description=f"Respond to patient message: {C.CATEGORY_DISPLAY[cat].lower()}")
+        header = C.header(
+            hid,
+            patient_id=p.id,
+            patient_name=p.name,
+            subject_line=subject,
+            category=cat,
+            priority=priority,
+            sent=now,
+            closed=False,
+            recipient=recipient,
+        )
+        msg = C.message(
+            mid,
+            header_id=hid,
+            patient_id=p.id,
+            patient_name=p.name,
+            category=cat,
+            text=text,
+            sender=C.ref("Patient", p.id, p.name),
+            recipient=recipient,
+            sent=now,
+        )
+        task = C.task(
+            tid,
+            header_id=hid,
+            patient_id=p.id,
+            patient_name=p.name,
+            pool=C.pool_for(cat, priority),
+            status=TaskStatus.REQUESTED,
+            business_status=BusinessStatus.UNASSIGNED,
+            priority=priority,
+            authored=now,
+            last_modified=now,
+            due=C.due_for(now, cat, priority),
+            description=f"Respond to patient message: {C.CATEGORY_DISPLAY[cat].lower()}",
+        )
         self._headers.append(header)
         self.truth[hid] = C.ThreadTruth(
-            thread_id=hid, task_id=tid, patient_id=p.id, category=cat, intents=(cat,),
-            language=p.lang, urgent=urgent, urgent_kind=kind, urgent_keyword=first.urgent_keyword,
-            negated=negated, history=False, caregiver=caregiver, priority=priority, closed=False,
-            hostile=hostile, typo=first.typo, message_ids=(mid,))
+            thread_id=hid,
+            task_id=tid,
+            patient_id=p.id,
+            category=cat,
+            intents=(cat,),
+            language=p.lang,
+            urgent=urgent,
+            urgent_kind=kind,
+            urgent_keyword=first.urgent_keyword,
+            negated=negated,
+            history=False,
+            caregiver=caregiver,
+            priority=priority,
+            closed=False,
+            hostile=hostile,
+            typo=first.typo,
+            message_ids=(mid,),
+        )
         return [header, msg, task]
 
     def _followup(self, now: datetime, h: dict, p: PatientInfo) -> list[dict]:
@@ -166,8 +221,15 @@ class Simulator:
                 if c.get("system") == CATEGORY_SYSTEM and c.get("code") in set(Category):
                     cat = Category(c["code"])
         recipient = (h.get("recipient") or [None])[0] or self._recipient_for(p.id)
-        ctx = base_context(rng, p, lang=p.lang, caregiver=False, doc=self._doc_name(recipient),
-                           now=now, pools=self._pools_())
+        ctx = base_context(
+            rng,
+            p,
+            lang=p.lang,
+            caregiver=False,
+            doc=self._doc_name(recipient),
+            now=now,
+            pools=self._pools_(),
+        )
         mid = self._nid()
         if rng.random() < 0.08:
             kind = pick_urgent_kind(rng, p.group(now.date()), p.age_days(now.date()))
@@ -176,13 +238,25 @@ class Simulator:
             text = f"{lead} {P.fill(utext, ctx)}"
             self.urgent_followups[mid] = kind
         else:
-            text = P.later_patient_message(rng, p.lang, ctx, rng.choice(("nudge", "nudge", "followup")))
+            text = P.later_patient_message(
+                rng, p.lang, ctx, rng.choice(("nudge", "nudge", "followup"))
+            )
         text, _ = self.deck.maybe(text)
         # Never before the header (clock skew between the store and the caller).
         sent = max(now, _parse(h.get("sent")) or now)
-        return [C.message(mid, header_id=h["id"], patient_id=p.id, patient_name=p.name,
-                          category=cat, text=text, sender=C.ref("Patient", p.id, p.name),
-                          recipient=recipient, sent=sent)]
+        return [
+            C.message(
+                mid,
+                header_id=h["id"],
+                patient_id=p.id,
+                patient_name=p.name,
+                category=cat,
+                text=text,
+                sender=C.ref("Patient", p.id, p.name),
+                recipient=recipient,
+                sent=sent,
+            )
+        ]
 
 
 def _parse(value: str | None) -> datetime | None:
