@@ -122,9 +122,27 @@ class FieldCipher:
             raise DecryptError("authentication failed") from None
 
     def mac(self, data: bytes) -> bytes:
+        if not self._mac_key:
+            from triage_tui.cache.errors import CacheLocked
+
+            raise CacheLocked()
         return hmac.digest(self._mac_key, data, "sha256")
 
     def drop(self) -> None:
-        """Forget the keys (best effort: Python cannot wipe immutable bytes)."""
-        self._aead = None  # type: ignore[assignment]
+        """Forget the keys (best effort: Python cannot wipe immutable bytes). Later calls,
+        even from a worker thread holding this object, raise CacheLocked."""
+        self._aead = _Dropped()  # type: ignore[assignment]
         self._mac_key = b""
+
+    @property
+    def dropped(self) -> bool:
+        return isinstance(self._aead, _Dropped)
+
+
+class _Dropped:
+    def encrypt(self, *_: object) -> bytes:
+        from triage_tui.cache.errors import CacheLocked
+
+        raise CacheLocked()
+
+    decrypt = encrypt

@@ -120,9 +120,11 @@ def _create(path: Path, cid: str, passphrase: str | None, keyring_ok: bool) -> S
         schema.create(conn)
         dek, how = keyslots.create(conn, path, cid, passphrase, keyring_ok)
         conn.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         if conn is not None:
             conn.close()
+        if not isinstance(exc, CacheError):  # a keyring entry may have been made for nothing
+            keys.delete_kek(keyslots.account(cid))
         for suffix in SUFFIXES:  # never leave a half-made cache behind
             with contextlib.suppress(OSError):
                 os.unlink(f"{path}{suffix}")
