@@ -11,7 +11,7 @@ from triage_tui.config import Config
 USER = "Practitioner/nurse1"
 
 
-def test_config(**kw) -> Config:
+def deterministic_config(**kw) -> Config:
     """Deterministic: no animations or blinking cursor, no idle lock, default theme."""
     kw.setdefault("animations", False)
     kw.setdefault("idle_lock_minutes", 0)
@@ -20,7 +20,7 @@ def test_config(**kw) -> Config:
 
 def make_app(store=None, *, config: Config | None = None, **kw) -> TriageApp:
     store = store if store is not None or "opener" in kw else FakeStore()
-    return TriageApp(test_config() if config is None else config, store=store,
+    return TriageApp(deterministic_config() if config is None else config, store=store,
                      server_label="http://fhir.test/r4", user_ref=USER, user_label="Nurse Lee",
                      clock=lambda: NOW, **kw)
 
