@@ -128,6 +128,7 @@ class QueueView:
         self._owners: list[str | None] = []
         self._n_open = 0  # open rows sort first: positions 0.._n_open-1
         self._by_cat: dict[tuple[str | None, bool], list[int]] = {}  # lazily, per data version
+        self._pos: dict[str, int] | None = None  # thread id -> position; lazily, per version
         self._index: Sequence[int] = range(0)
         self._marks: set[str] = set()
         self.version = 0
@@ -246,6 +247,7 @@ class QueueView:
     def _data_changed(self) -> None:
         self._n_open = bisect_left(self._ks, (True,))
         self._by_cat = {}
+        self._pos = None
         self.version += 1
         self._apply_filter()
 
@@ -296,7 +298,10 @@ class QueueView:
         ids = self._ids
         if len(search) * 8 < len(base):
             # A narrow search: look its ids up, sort those positions, then re-check the scope.
-            cand = sorted(p for t in search if (p := self._position(t)) is not None and p < n)
+            if self._pos is None:
+                self._pos = dict(zip(ids, range(len(ids))))
+            pos = self._pos
+            cand = sorted(p for t in search if (p := pos.get(t, n)) < n)
             if scope == MINE:
                 cand = [i for i in cand if owners[i] == user]
             elif scope != ALL:
