@@ -45,6 +45,37 @@ async def client(server):
 
 
 @pytest.fixture
+def synth_server(tmp_path):
+    """The project's synthetic practice (server.synth), 40 threads."""
+    srv = ServerThread(tmp_path / "fhir-synth.db", TOKEN, seed=7, n_threads=40, faults=True)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+PASSPHRASE = "sync tests only: not a secret"
+
+
+def open_cache(server: ServerThread, tmp_path, user: str = "nurse1"):
+    from triage_tui.cache import open_store
+
+    return open_store(server.base_url, user, passphrase=PASSPHRASE,
+                      data_dir=tmp_path / "cache", keyring_ok=False)
+
+
+@pytest.fixture
+def store(server, tmp_path):
+    """The real encrypted Store on a SQLite file in tmp_path."""
+    s = open_cache(server, tmp_path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
 def mem():
     return MemStore()
 
