@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from itertools import compress, islice, repeat
+from typing import TYPE_CHECKING
 
-from triage_tui.cache.api import QueueRow
 from triage_tui.domain.codes import Priority
+
+if TYPE_CHECKING:  # domain/ never imports cache/ at run time (tests/test_import_hygiene.py)
+    from triage_tui.cache.api import QueueRow
 
 ALL = "all"
 """Filter scope: every category."""
