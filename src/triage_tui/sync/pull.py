@@ -44,6 +44,7 @@ from triage_tui.domain.fhir import (
 )
 from triage_tui.domain.models import Message, Patient, Practitioner, Task, Thread
 from triage_tui.sync.client import FhirClient, next_link
+from triage_tui.sync.errors import FhirHTTPError
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Puller:
         self.types = tuple(types)
         self.on_progress = on_progress  # (resource_type, resources so far in this pass)
         self._flat_threads: dict[str, str] = {}  # message id -> thread id (flat servers)
+        self.history_unsupported = False
 
     # --- public ------------------------------------------------------------------------------
 
@@ -118,6 +120,9 @@ class Puller:
         """Find resources deleted on the server since the cursor, through type ``_history``."""
         before = self.client.requests
         result = PullResult()
+        if self.history_unsupported:
+            result.complete = True
+            return result
         for rtype in types:
             cursor = self.store.get_meta(f"sync.deletes.{rtype}") or self.store.get_cursor(rtype)
             if not cursor:
@@ -126,7 +131,13 @@ class Puller:
             params: dict[str, Any] = {"_count": self.page_size}
             if since is not None:
                 params["_since"] = format_instant(since - self.overlap)
-            bundle = await self.client.search(f"{rtype}/_history", params)
+            try:
+                bundle = await self.client.search(f"{rtype}/_history", params)
+            except FhirHTTPError as exc:
+                if exc.status in (400, 404, 405, 501):  # no type-level history on this server
+                    self.history_unsupported = True
+                    break
+                raise
             gone: list[str] = []
             alive: set[str] = set()
             newest = since
