@@ -50,5 +50,18 @@ def run(quick: bool = False, only: set[str] | None = None) -> Iterator[dict]:
         for subject, text in msgs:
             classify(rules, subject, text)
 
-    med, runs = median_of(go, runs=1 if quick else 3, warmup=0 if quick else 1)
-    yield figure("classify_100k_s", med, "s", target=5, runs=[round(t, 3) for t in runs], messages=n)
+    import time
+
+    cpu: list[float] = []
+
+    def timed() -> None:
+        t0 = time.process_time()
+        go()
+        cpu.append(time.process_time() - t0)
+
+    med, runs = median_of(timed, runs=1 if quick else 3, warmup=0 if quick else 1)
+    # cpu_s: process CPU time (wall time is inflated when other work shares the cores)
+    yield figure(
+        "classify_100k_s", med, "s", target=5, runs=[round(t, 3) for t in runs],
+        cpu_s=round(sorted(cpu)[len(cpu) // 2], 3), messages=n,
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from triage_tui.domain.codes import Category, Priority
 from triage_tui.domain.triage.rules import Rules
@@ -30,9 +30,11 @@ _SEP = "\n\n"
 _PUNCT_BREAK = r"[.;:!?\n()\[\]]|,|\s-\s"
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One rule that matched, located in the original (un-normalised) text of one field."""
+class Match(NamedTuple):
+    """One rule that matched, located in the original (un-normalised) text of one field.
+
+    (A NamedTuple, not a frozen dataclass: classify creates many and frozen dataclasses are
+    slow to build.)"""
 
     start: int
     end: int
@@ -136,14 +138,12 @@ class _Compiled:
     always: list[int]
     """Patterns without a usable literal prefix or a leading ``\\b``: searched over the whole
     text (slower; the gate only looks at word starts)."""
-    negation: re.Pattern[str]
-    pseudo: re.Pattern[str]
-    post: re.Pattern[str]
-    hypothetical: re.Pattern[str]
-    history: re.Pattern[str]
-    current: re.Pattern[str]
-    breaks: re.Pattern[str]
-    history_breaks: re.Pattern[str]
+    cue_scan: re.Pattern[str]
+    """Every cue phrase (one trie) plus punctuation breaks, scanned once per message."""
+    cue_exact: dict[str, frozenset[str]]
+    cue_prefix: dict[str, frozenset[str]]
+    cue_numbered: list[tuple[re.Pattern[str], frozenset[str]]]
+    cue_memo: dict[str, frozenset[str]] = field(default_factory=dict)
     memo: dict[str, list[_Owner]] = field(default_factory=dict)
     """Matched text -> owners (a bounded cache: the same phrasings recur)."""
 
@@ -215,6 +215,27 @@ def compile_rules(rules: Rules) -> _Compiled:
             add_pattern(p, _Owner("category", cat.value, p, s.pattern_weight, rule.negatable))
 
     c = rules.cues
+    cue_sets: dict[str, set[str]] = {}
+    for kind, phrases in (
+        ("neg", c.negation), ("pseudo", c.pseudo_negation), ("post", c.post_negation),
+        ("hyp", c.hypothetical), ("hist", c.history), ("cur", c.current),
+        ("brk", c.clause_break), ("hbrk", c.history_break),
+    ):
+        for ph in phrases:
+            cue_sets.setdefault(fold(ph.strip())[0], set()).add(kind)
+    cue_terms = list(cue_sets)
+    cue_exact: dict[str, frozenset[str]] = {}
+    cue_prefix: dict[str, frozenset[str]] = {}
+    cue_numbered: list[tuple[re.Pattern[str], frozenset[str]]] = []
+    for ph, kinds in cue_sets.items():
+        # a pseudo-negation is a phrase that is no cue at all
+        ks = frozenset() if "pseudo" in kinds else frozenset(kinds)
+        if "#" in ph:
+            cue_numbered.append((re.compile(trie_regex([ph])), ks))
+            continue
+        key = term_key(ph.rstrip("*"))
+        table = cue_prefix if ph.endswith("*") else cue_exact
+        table[key] = table.get(key, frozenset()) | ks
     compiled = _Compiled(
         terms=re.compile(trie_regex(all_terms)),
         exact=exact,
@@ -225,14 +246,10 @@ def compile_rules(rules: Rules) -> _Compiled:
         gate_owners=gate_owners,
         gate_maxlen=max((len(k) for k in gate_owners), default=0),
         always=always,
-        negation=_cue_re(c.negation),
-        pseudo=_cue_re(c.pseudo_negation),
-        post=_cue_re(c.post_negation),
-        hypothetical=_cue_re(c.hypothetical),
-        history=_cue_re(c.history),
-        current=_cue_re(c.current),
-        breaks=_break_re(c.clause_break),
-        history_breaks=_break_re(c.clause_break + c.history_break),
+        cue_scan=re.compile("(?P<punct>" + _PUNCT_BREAK + ")|" + trie_regex(cue_terms)),
+        cue_exact=cue_exact,
+        cue_prefix=cue_prefix,
+        cue_numbered=cue_numbered,
     )
     rules._cache["compiled"] = compiled
     return compiled
@@ -242,46 +259,58 @@ def compile_rules(rules: Rules) -> _Compiled:
 
 
 class _Doc:
-    """One message under analysis: folded text and lazily computed clause boundaries."""
+    """One message under analysis: its folded text and, computed once on first need, every
+    cue, clause break, sentence end and word start (one regex pass)."""
 
-    __slots__ = ("norm", "cp", "_breaks", "_hbreaks", "_pseudo", "hit_spans")
+    __slots__ = ("norm", "cp", "ev_start", "ev_end", "ev_kind", "brk", "hbrk", "sent", "hit_spans")
 
     def __init__(self, norm: str, cp: _Compiled) -> None:
         self.norm = norm
         self.cp = cp
-        self._breaks: tuple[list[int], list[int]] | None = None
-        self._hbreaks: tuple[list[int], list[int]] | None = None
-        self._pseudo: list[tuple[int, int]] | None = None
+        self.ev_start: list[int] | None = None
         self.hit_spans: list[tuple[int, int]] = []
 
-    @staticmethod
-    def _spans(rx: re.Pattern[str], text: str) -> tuple[list[int], list[int]]:
-        starts, ends = [], []
-        for m in rx.finditer(text):
-            starts.append(m.start())
-            ends.append(m.end())
-        return starts, ends
+    def _scan(self) -> None:
+        cp = self.cp
+        ev_s: list[int] = []
+        ev_e: list[int] = []
+        ev_k: list[frozenset[str]] = []
+        brk: tuple[list[int], list[int]] = ([], [])
+        hbrk: tuple[list[int], list[int]] = ([], [])
+        sent: list[int] = []
+        for m in cp.cue_scan.finditer(self.norm):
+            a, b = m.span()
+            if m.lastgroup == "punct":
+                kinds = _PUNCT_KINDS
+                if m.group() in ".!?\n":
+                    sent.append(a)
+            else:
+                kinds = _cue_kinds(cp, m.group())
+                if not kinds:
+                    continue
+            if "brk" in kinds:
+                brk[0].append(a)
+                brk[1].append(b)
+            if "brk" in kinds or "hbrk" in kinds:
+                hbrk[0].append(a)
+                hbrk[1].append(b)
+            ev_s.append(a)
+            ev_e.append(b)
+            ev_k.append(kinds)
+        self.ev_start, self.ev_end, self.ev_kind = ev_s, ev_e, ev_k
+        self.brk, self.hbrk, self.sent = brk, hbrk, sent
 
-    def clause(self, s: int, e: int, history: bool = False) -> tuple[int, int]:
-        if history:
-            if self._hbreaks is None:
-                self._hbreaks = self._spans(self.cp.history_breaks, self.norm)
-            starts, ends = self._hbreaks
-        else:
-            if self._breaks is None:
-                self._breaks = self._spans(self.cp.breaks, self.norm)
-            starts, ends = self._breaks
-        # clause start: the end of the last break ending at or before s
+    def _words_between(self, a: int, b: int) -> int:
+        """Words strictly between two positions (counted by spaces: cheap, good enough)."""
+        return max(0, self.norm.count(" ", a, b) - 1)
+
+    def _clause(self, breaks: tuple[list[int], list[int]], s: int, e: int) -> tuple[int, int]:
+        starts, ends = breaks
         i = bisect_right(ends, s) - 1
         cs = ends[i] if i >= 0 else 0
         j = bisect_left(starts, e)
         ce = starts[j] if j < len(starts) else len(self.norm)
         return cs, ce
-
-    def in_pseudo(self, a: int, b: int) -> bool:
-        if self._pseudo is None:
-            self._pseudo = [(m.start(), m.end()) for m in self.cp.pseudo.finditer(self.norm)]
-        return any(ps <= a and b <= pe for ps, pe in self._pseudo)
 
     def in_hit(self, a: int, b: int) -> bool:
         return any(hs <= a and b <= he for hs, he in self.hit_spans)
@@ -289,47 +318,88 @@ class _Doc:
     def cue(self, s: int, e: int, rules: Rules, full: bool = True) -> tuple[CueKind, int, int] | None:
         """The cue cancelling the match at [s, e), if any. ``full=False`` (category terms)
         checks only the cues before the term (negation, hypothetical)."""
-        cp = self.cp
-        norm = self.norm
+        if self.ev_start is None:
+            self._scan()
         st = rules.settings
-        cs, ce = self.clause(s, e)
-        best: tuple[CueKind, int, int] | None = None
-        for kind, rx, window in (
-            ("negation", cp.negation, st.negation_window),
-            ("hypothetical", cp.hypothetical, st.hypothetical_window),
-        ):
-            for m in reversed(list(rx.finditer(norm, cs, s))):
-                a, b = m.span()
-                if self.in_pseudo(a, b) or self.in_hit(a, b):
-                    continue
-                if len(_WORD.findall(norm, b, s)) > window:
-                    break
-                if best is None or b > best[2]:
-                    best = (kind, a, b)  # type: ignore[assignment]
-                break
-        if best is not None or not full:
-            return best
-        for m in cp.post.finditer(norm, e, ce):
-            a, b = m.span()
-            if self.in_pseudo(a, b):
+        ev_s, ev_e, ev_k = self.ev_start, self.ev_end, self.ev_kind
+        cs, ce = self._clause(self.brk, s, e)
+        # before the term, nearest first
+        i = bisect_left(ev_s, s) - 1
+        while i >= 0 and ev_s[i] >= cs:
+            kinds = ev_k[i]
+            a, b = ev_s[i], ev_e[i]
+            i -= 1
+            if b > s:
                 continue
-            if len(_WORD.findall(norm, e, a)) <= st.post_negation_window:
-                return ("post_negation", a, b)
-            break
-        hs, he = self.clause(s, e, history=True)
-        h = cp.history.search(norm, hs, he)
-        if h is not None:
-            # a word about now anywhere in the sentence keeps the match ("... and now it is back")
-            ss, se = self.sentence(s, e)
-            if cp.current.search(norm, ss, se) is None:
-                return ("history", h.start(), h.end())
-        return None
+            kind: CueKind | None = None
+            if "neg" in kinds:
+                kind, window = "negation", st.negation_window
+            elif "hyp" in kinds:
+                kind, window = "hypothetical", st.hypothetical_window
+            else:
+                continue
+            if self.in_hit(a, b):
+                continue
+            if self._words_between(b, s) > window:
+                break
+            return (kind, a, b)
+        if not full:
+            return None
+        # after the term
+        i = bisect_left(ev_s, e)
+        while i < len(ev_s) and ev_s[i] < ce:
+            if "post" in ev_k[i]:
+                a, b = ev_s[i], ev_e[i]
+                if self._words_between(e, a) <= st.post_negation_window:
+                    return ("post_negation", a, b)
+                break
+            i += 1
+        # history anywhere in the clause, unless the sentence speaks of now
+        hs, he = self._clause(self.hbrk, s, e)
+        i = bisect_left(ev_s, hs)
+        hist = None
+        while i < len(ev_s) and ev_s[i] < he:
+            if "hist" in ev_k[i] and not (s <= ev_s[i] < e):
+                hist = (ev_s[i], ev_e[i])
+                break
+            i += 1
+        if hist is None:
+            return None
+        k = bisect_right(self.sent, s) - 1
+        ss = self.sent[k] + 1 if k >= 0 else 0
+        k = bisect_left(self.sent, e)
+        se = self.sent[k] if k < len(self.sent) else len(self.norm)
+        i = bisect_left(ev_s, ss)
+        while i < len(ev_s) and ev_s[i] < se:
+            if "cur" in ev_k[i]:
+                return None
+            i += 1
+        return ("history", hist[0], hist[1])
 
-    def sentence(self, s: int, e: int) -> tuple[int, int]:
-        norm = self.norm
-        a = max(norm.rfind(ch, 0, s) for ch in ".!?\n") + 1
-        ends = [i for i in (norm.find(ch, e) for ch in ".!?\n") if i >= 0]
-        return a, (min(ends) if ends else len(norm))
+
+_PUNCT_KINDS = frozenset({"brk"})
+
+
+def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
+    hit = cp.cue_memo.get(matched)
+    if hit is not None:
+        return hit
+    key = term_key(matched)
+    kinds = cp.cue_exact.get(key)
+    if kinds is None:
+        for n in range(len(key), 0, -1):
+            kinds = cp.cue_prefix.get(key[:n])
+            if kinds is not None:
+                break
+    if kinds is None:
+        found: set[str] = set()
+        for rx, ks in cp.cue_numbered:
+            if rx.fullmatch(matched):
+                found |= ks
+        kinds = frozenset(found)
+    if len(cp.cue_memo) < 50_000:
+        cp.cue_memo[matched] = kinds
+    return kinds
 
 
 def _lookup(cp: _Compiled, matched: str) -> list[_Owner]:
