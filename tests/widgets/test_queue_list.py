@@ -228,3 +228,28 @@ async def test_view_given_later_and_replaced():
         await pilot.pause()
         assert ql.cursor_thread_id == ql.view.thread_id(0)
         assert ql.virtual_size.height == len(ql.view)
+
+
+async def test_resize_changes_columns_and_header_matches():
+    from triage_tui.widgets.queue_list import column_header
+
+    app = QueueApp(40)
+    async with app.run_test(size=(120, 20)) as pilot:
+        ql = app.query_one(QueueList)
+        assert ql.layout.owner
+        header = column_header(ql.layout)
+        assert len(header) == ql.layout.width and "Owner" in header
+        row = line_text(ql, 0)
+        assert header.index("Pool") == row.index(app.view.row(0).pool or "?", header.index("Pool"))
+        await pilot.resize_terminal(80, 20)
+        await pilot.pause()
+        assert not ql.layout.owner and ql.layout.width == 79
+        assert len(line_text(ql, 0)) == 79
+        assert "Owner" not in column_header(ql.layout)
+
+
+def test_refresh_rows_before_mount_is_harmless():
+    ql = QueueList(QueueView(make_rows(10), clock=lambda: NOW))
+    ql.view.upsert_rows([dataclasses.replace(ql.view.row(0), priority="stat")])
+    ql.refresh_rows(all_changed=True)
+    assert ql.cursor == 0

@@ -131,6 +131,21 @@ def column_layout(width: int, glyphs: Glyphs = UNICODE_GLYPHS) -> ColumnLayout:
                         subject=max(0, width - used), **widths)
 
 
+def column_header(layout: ColumnLayout) -> str:
+    """Column titles aligned with the rows drawn at ``layout`` (for a header above the list)."""
+    parts = [" " * (layout.urgency + layout.mark + 1), "Patient".ljust(layout.patient), " ",
+             "Subject".ljust(layout.subject)]
+    if layout.age:
+        parts.append(" " + "Age".rjust(layout.age))
+    if layout.due:
+        parts.append(" " + "  Due".ljust(layout.due))  # after the due-state glyph
+    if layout.pool:
+        parts.append(" " + "Pool".ljust(layout.pool))
+    if layout.owner:
+        parts.append(" " + "Owner".ljust(layout.owner))
+    return set_cell_size("".join(parts), layout.width)
+
+
 class QueueList(ScrollView, can_focus=True):
     """The inbox: one line per thread of a :class:`QueueView`'s filtered index."""
 
@@ -314,7 +329,8 @@ class QueueList(ScrollView, can_focus=True):
             all_changed: Drop all cached display text.
         """
         self.invalidate_display(None if all_changed else changed_ids)
-        self._sync_after_change(keep_screen_row=True)
+        if self.is_mounted:  # else on_mount syncs
+            self._sync_after_change(keep_screen_row=True)
 
     def invalidate_display(self, thread_ids: Iterable[str] | None = None) -> None:
         """Forget cached display text of ``thread_ids`` (all if None) and repaint."""
@@ -324,6 +340,14 @@ class QueueList(ScrollView, can_focus=True):
             for tid in thread_ids:
                 self._display.pop(tid, None)
         self.refresh()
+
+    @property
+    def layout(self) -> ColumnLayout:
+        """The column widths at the widget's current width (see :func:`column_header`)."""
+        width = self.scrollable_content_region.width
+        if self._layout is None or self._layout.width != width:
+            self._layout = column_layout(width, self.glyphs)
+        return self._layout
 
     @property
     def cursor(self) -> int:
@@ -480,9 +504,7 @@ class QueueList(ScrollView, can_focus=True):
         self._now = self.clock()
         top = round(self.scroll_y)
         self._display_for(self._view.thread_ids(top, top + self._page_height))
-        width = self.scrollable_content_region.width
-        if self._layout is None or self._layout.width != width:
-            self._layout = column_layout(width, self.glyphs)
+        self.layout  # noqa: B018  (recompute the columns if the width changed)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -496,9 +518,7 @@ class QueueList(ScrollView, can_focus=True):
                 style = base + self._partial("queue-list--secondary")
                 return Strip([Segment(set_cell_size(text, width), style)], width)
             return Strip.blank(width, base)
-        layout = self._layout
-        if layout is None or layout.width != width:
-            layout = self._layout = column_layout(width, self.glyphs)
+        layout = self.layout
         now = self._now or self.clock()
         info = view.info(index, now)
         return self._render_row(info, layout, base, index == self._cursor, now)
