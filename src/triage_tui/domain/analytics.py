@@ -1,0 +1,536 @@
+"""Inbox analytics: does the practice keep its response-time promises? (pure Python, no I/O)
+
+Input is plain metadata, never message text: one :class:`ThreadFact` per thread with its
+category, pool, priority, task state and the send times of its messages (and who sent each).
+``cache.reports`` reads these from SQLite without decrypting anything.
+
+Figures (all in :class:`Report`, computed by :func:`compute`):
+
+* **volume**: patient messages per local day of the clinic, by category and by pool;
+* **response**: time from the first patient message of a thread to the first staff message
+  after it, per category, in *business hours* of the clinic calendar: median and 90th
+  percentile (nearest rank), for threads whose first patient message is in the window;
+* **breaches**: those threads whose answer took longer than the policy's response time for
+  their (category, priority), or which are still unanswered past it; by category and by pool;
+* **backlog**: open threads now, by pool and by age (wall-clock time since the patient
+  started waiting: the first patient message after the last staff message);
+* **staff**: staff messages (replies) per sender per day.
+
+Times are epoch seconds (UTC floats) for speed; days are the clinic's local dates.
+Definitions that a reader could guess differently are spelled out in each function.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from triage_tui.domain.triage import policy
+from triage_tui.domain.triage.rules import ClinicCalendar, Rules
+
+__all__ = [
+    "AGE_BUCKETS",
+    "NONE",
+    "RANGES",
+    "Backlog",
+    "BusinessClock",
+    "Breaches",
+    "MessageFact",
+    "Report",
+    "ResponseStats",
+    "ThreadFact",
+    "Volume",
+    "Window",
+    "backlog",
+    "breaches",
+    "compute",
+    "is_open",
+    "nearest_rank",
+    "report_rows",
+    "response_times",
+    "staff_replies",
+    "volume",
+]
+
+RANGES = (7, 30, 90)
+"""Date ranges offered by the screen and accepted by ``report --since``."""
+NONE = "(none)"
+"""Label of a missing category or pool."""
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("< 1 day", 86400.0),
+    ("1-3 days", 3 * 86400.0),
+    ("3-7 days", 7 * 86400.0),
+    ("> 7 days", math.inf),
+)
+"""Backlog age buckets: (label, upper bound in seconds, exclusive)."""
+CLOSED_TASK = frozenset({"completed", "cancelled", "entered-in-error", "rejected", "failed"})
+
+
+# --------------------------------------------------------------------------- input rows
+@dataclass(frozen=True, slots=True)
+class MessageFact:
+    sent: float
+    """Epoch seconds (UTC)."""
+    from_patient: bool
+    sender: str | None = None
+    """``Practitioner/ID`` for staff messages (``Patient/ID`` or None otherwise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFact:
+    """One thread's plain metadata: what the cache keeps unencrypted."""
+
+    thread_id: str
+    category: str | None
+    pool: str | None
+    priority: str
+    created: float | None
+    messages: tuple[MessageFact, ...]
+    """Oldest first."""
+    status: str = "in-progress"
+    """Header status (Communication.status)."""
+    task_status: str | None = None
+    business_status: str | None = None
+    owner: str | None = None
+    due: float | None = None
+
+
+# --------------------------------------------------------------------------- time helpers
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The last ``days`` local days of the clinic, today included, up to ``now``."""
+
+    days: tuple[date, ...]
+    starts: tuple[float, ...]
+    """Epoch of each day's local midnight."""
+    end: float
+    """``now`` (epoch)."""
+
+    @property
+    def start(self) -> float:
+        return self.starts[0]
+
+    @classmethod
+    def last_days(cls, now: datetime, days: int, tz: ZoneInfo) -> Window:
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        today = now.astimezone(tz).date()
+        ds = tuple(today - timedelta(days=days - 1 - i) for i in range(days))
+        starts = tuple(datetime.combine(d, time(), tzinfo=tz).timestamp() for d in ds)
+        return cls(ds, starts, now.timestamp())
+
+    def day_index(self, t: float) -> int:
+        """Index of the day holding ``t``, or -1 outside the window."""
+        if t < self.starts[0] or t > self.end:
+            return -1
+        return bisect_right(self.starts, t) - 1
+
+
+class BusinessClock:
+    """Open clinic time between two instants, in O(log n): a cumulative table of the open
+    intervals of a range of days, built once from the triage policy's calendar
+    (:mod:`triage_tui.domain.triage.policy`). Agrees with ``policy.business_time_between``
+    inside the range; instants outside it are clamped to it (build it wide enough)."""
+
+    def __init__(self, calendar: ClinicCalendar, lo: float, hi: float) -> None:
+        tz = calendar.timezone
+        day = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
+        last = datetime.fromtimestamp(hi, tz).date() + timedelta(days=1)
+        starts: list[float] = []
+        ends: list[float] = []
+        cum: list[float] = []
+        total = 0.0
+        while day <= last:
+            for a, b in policy._open_intervals(calendar, day):  # noqa: SLF001 - same package
+                sa, sb = a.timestamp(), b.timestamp()
+                if starts and sa < ends[-1]:  # overlapping config: merge
+                    sa = ends[-1]
+                if sb <= sa:
+                    continue
+                starts.append(sa)
+                ends.append(sb)
+                cum.append(total)
+                total += sb - sa
+            day += timedelta(days=1)
+        self._starts, self._ends, self._cum, self._total = starts, ends, cum, total
+
+    def open_before(self, t: float) -> float:
+        """Open seconds from the start of the table to ``t``."""
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0.0
+        return self._cum[i] + min(t, self._ends[i]) - self._starts[i]
+
+    def seconds(self, a: float, b: float) -> float:
+        """Open seconds from ``a`` to ``b`` (negative when ``b < a``)."""
+        return self.open_before(b) - self.open_before(a)
+
+    def hours(self, a: float, b: float) -> float:
+        return self.seconds(a, b) / 3600.0
+
+
+def nearest_rank(sorted_values: Sequence[float], p: float) -> float | None:
+    """The ``p``-th percentile by nearest rank: the smallest value with at least ``p`` % of
+    the values at or below it (``p=90`` of 10 values is the 9th). None when empty."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    return sorted_values[max(1, math.ceil(p / 100.0 * n)) - 1]
+
+
+def _cat(c: str | None) -> str:
+    return c or NONE
+
+
+def _first_exchange(msgs: Sequence[MessageFact]) -> tuple[float | None, float | None]:
+    """(first patient message, first staff message at or after it)."""
+    first = None
+    for m in msgs:
+        if first is None:
+            if m.from_patient:
+                first = m.sent
+        elif not m.from_patient and m.sent >= first:
+            return first, m.sent
+    return first, None
+
+
+# --------------------------------------------------------------------------- figures
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """Patient messages per day (``Window.days`` order)."""
+
+    total: tuple[int, ...]
+    by_category: dict[str, tuple[int, ...]]
+    by_pool: dict[str, tuple[int, ...]]
+
+
+def volume(threads: Iterable[ThreadFact], win: Window) -> Volume:
+    """Patient messages sent in the window, per local day, by the thread's category and pool.
+
+    Every patient message counts (a follow-up in an old thread is work arriving too)."""
+    n = len(win.days)
+    total = [0] * n
+    cats: dict[str, list[int]] = {}
+    pools: dict[str, list[int]] = {}
+    starts, lo, hi = win.starts, win.starts[0], win.end
+    for t in threads:
+        c = p = None
+        for m in t.messages:
+            s = m.sent
+            if not m.from_patient or s < lo or s > hi:
+                continue
+            i = bisect_right(starts, s) - 1
+            if c is None:
+                c = cats.setdefault(_cat(t.category), [0] * n)
+                p = pools.setdefault(_cat(t.pool), [0] * n)
+            total[i] += 1
+            c[i] += 1
+            p[i] += 1  # type: ignore[index]
+    return Volume(tuple(total), {k: tuple(v) for k, v in sorted(cats.items())},
+                  {k: tuple(v) for k, v in sorted(pools.items())})
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    threads: int
+    """Threads whose first patient message is in the window."""
+    answered: int
+    median_h: float | None
+    """Business hours to the first staff response, over the answered threads."""
+    p90_h: float | None
+
+
+def _stats(hours: list[float], threads: int) -> ResponseStats:
+    hours.sort()
+    return ResponseStats(threads, len(hours), median(hours) if hours else None,
+                         nearest_rank(hours, 90))
+
+
+def response_times(threads: Iterable[ThreadFact], win: Window,
+                   clock: BusinessClock) -> dict[str, ResponseStats]:
+    """Per category (and ``"all"``): business hours from a thread's first patient message to
+    the first staff message at or after it, for threads whose first patient message falls in
+    the window. Unanswered threads count in ``threads`` but not in the times."""
+    hours: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    every: list[float] = []
+    n_all = 0
+    lo, hi = win.start, win.end
+    for t in threads:
+        first, reply = _first_exchange(t.messages)
+        if first is None or first < lo or first > hi:
+            continue
+        c = _cat(t.category)
+        counts[c] = counts.get(c, 0) + 1
+        n_all += 1
+        h = hours.setdefault(c, [])
+        if reply is not None:
+            v = clock.hours(first, reply)
+            h.append(v)
+            every.append(v)
+    out = {c: _stats(hours[c], counts[c]) for c in sorted(counts)}
+    out["all"] = _stats(every, n_all)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BreachCount:
+    threads: int
+    breached: int
+    """Answered late, or unanswered and already past the response time."""
+    open_breached: int
+    """Of ``breached``: still unanswered."""
+
+    @property
+    def rate(self) -> float | None:
+        return self.breached / self.threads if self.threads else None
+
+
+@dataclass(frozen=True, slots=True)
+class Breaches:
+    by_category: dict[str, BreachCount]
+    by_pool: dict[str, BreachCount]
+    total: BreachCount
+
+
+Allowance = Callable[[str | None, str], float]
+"""(category, priority) -> allowed business hours."""
+
+
+def policy_allowance(rules: Rules) -> Allowance:
+    """The triage policy's response time, in business hours (cached per key)."""
+    memo: dict[tuple[str | None, str], float] = {}
+
+    def allowed(category: str | None, priority: str) -> float:
+        key = (category, priority)
+        v = memo.get(key)
+        if v is None:
+            try:
+                v = rules.response_time_for(category, priority).total_seconds() / 3600.0
+            except ValueError:  # unknown priority code from a server: treat as routine
+                v = rules.response_time_for(category, "routine").total_seconds() / 3600.0
+            memo[key] = v
+        return v
+
+    return allowed
+
+
+def breaches(threads: Iterable[ThreadFact], win: Window, clock: BusinessClock,
+             allowance: Allowance) -> Breaches:
+    """Threads whose first patient message is in the window, and how many of them broke the
+    response-time policy of their (category, priority): answered after more business hours
+    than allowed, or not answered and more than the allowance has passed by ``win.end``.
+    Exactly at the allowance is on time."""
+    cats: dict[str, list[int]] = {}
+    pools: dict[str, list[int]] = {}
+    tot = [0, 0, 0]
+    lo, hi = win.start, win.end
+    for t in threads:
+        first, reply = _first_exchange(t.messages)
+        if first is None or first < lo or first > hi:
+            continue
+        allowed = allowance(t.category, t.priority)
+        took = clock.hours(first, reply if reply is not None else hi)
+        late = took > allowed + 1e-9
+        still_open = late and reply is None
+        for acc in (cats.setdefault(_cat(t.category), [0, 0, 0]),
+                    pools.setdefault(_cat(t.pool), [0, 0, 0]), tot):
+            acc[0] += 1
+            acc[1] += late
+            acc[2] += still_open
+    return Breaches({k: BreachCount(*v) for k, v in sorted(cats.items())},
+                    {k: BreachCount(*v) for k, v in sorted(pools.items())}, BreachCount(*tot))
+
+
+def is_open(t: ThreadFact) -> bool:
+    """Open work: a task that is neither closed nor done; without a task, a header still in
+    progress whose last message is from the patient."""
+    if t.task_status is not None or t.business_status is not None:
+        return t.task_status not in CLOSED_TASK and t.business_status != "done"
+    return t.status == "in-progress" and bool(t.messages) and t.messages[-1].from_patient
+
+
+def waiting_since(t: ThreadFact) -> float | None:
+    """Since when the patient waits: the first patient message after the last staff message;
+    else the thread's creation (or its first message)."""
+    since = None
+    for m in reversed(t.messages):
+        if not m.from_patient:
+            break
+        since = m.sent
+    if since is None:
+        since = t.created if t.created is not None else (
+            t.messages[0].sent if t.messages else None)
+    return since
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Open threads at ``now``: counts per age bucket (:data:`AGE_BUCKETS` order)."""
+
+    by_pool: dict[str, tuple[int, ...]]
+    total: tuple[int, ...]
+    unassigned: int
+    """Open threads nobody has claimed."""
+
+
+def backlog(threads: Iterable[ThreadFact], now: float) -> Backlog:
+    bounds = [b for _, b in AGE_BUCKETS]
+    nb = len(bounds)
+    pools: dict[str, list[int]] = {}
+    total = [0] * nb
+    unowned = 0
+    for t in threads:
+        if not is_open(t):
+            continue
+        since = waiting_since(t)
+        age = 0.0 if since is None else max(0.0, now - since)
+        i = 0
+        while age >= bounds[i]:
+            i += 1
+        pools.setdefault(_cat(t.pool), [0] * nb)[i] += 1
+        total[i] += 1
+        unowned += t.owner is None
+    return Backlog({k: tuple(v) for k, v in sorted(pools.items())}, tuple(total), unowned)
+
+
+def staff_replies(threads: Iterable[ThreadFact], win: Window) -> dict[str, tuple[int, ...]]:
+    """Staff messages sent in the window, per sender (``Practitioner/ID``) per local day.
+    Busiest first (then by reference)."""
+    n = len(win.days)
+    out: dict[str, list[int]] = {}
+    starts, lo, hi = win.starts, win.start, win.end
+    for t in threads:
+        for m in t.messages:
+            s = m.sent
+            if m.from_patient or s < lo or s > hi:
+                continue
+            row = out.get(m.sender or NONE)
+            if row is None:
+                row = out[m.sender or NONE] = [0] * n
+            row[bisect_right(starts, s) - 1] += 1
+    return {k: tuple(v) for k, v in sorted(out.items(), key=lambda kv: (-sum(kv[1]), kv[0]))}
+
+
+# --------------------------------------------------------------------------- the whole report
+@dataclass(frozen=True, slots=True)
+class Report:
+    window: Window
+    volume: Volume
+    response: dict[str, ResponseStats]
+    breaches: Breaches
+    backlog: Backlog
+    staff: dict[str, tuple[int, ...]]
+    staff_names: dict[str, str] = field(default_factory=dict)
+    """``Practitioner/ID`` -> display name (filled by the caller from cached Practitioners)."""
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        return self.window.days
+
+    def staff_name(self, ref: str) -> str:
+        return self.staff_names.get(ref) or ref
+
+
+def compute(threads: Sequence[ThreadFact], *, now: datetime, days: int, rules: Rules,
+            staff_names: dict[str, str] | None = None,
+            allowance: Allowance | None = None) -> Report:
+    """Every figure over the last ``days`` local days of the clinic (``rules.calendar``)."""
+    cal = rules.calendar
+    win = Window.last_days(now, days, cal.timezone)
+    clock = BusinessClock(cal, win.start, win.end)  # response times start in the window
+    allowed = allowance or policy_allowance(rules)
+    return Report(
+        window=win,
+        volume=volume(threads, win),
+        response=response_times(threads, win, clock),
+        breaches=breaches(threads, win, clock, allowed),
+        backlog=backlog(threads, win.end),
+        staff=staff_replies(threads, win),
+        staff_names=dict(staff_names or {}),
+    )
+
+
+# --------------------------------------------------------------------------- flat rows
+ROW_FIELDS = ("figure", "group", "key", "day", "value", "unit")
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def report_rows(rep: Report) -> list[dict[str, object]]:
+    """Every number of the report as flat rows (:data:`ROW_FIELDS`): the CSV and JSON of
+    ``triage-tui report`` and the screen's table show exactly these."""
+    rows: list[dict[str, object]] = []
+
+    def add(figure: str, group: str, key: str, day: str, value: object, unit: str) -> None:
+        rows.append({"figure": figure, "group": group, "key": key, "day": day, "value": value,
+                     "unit": unit})
+
+    days = [d.isoformat() for d in rep.days]
+    for group, table in (("category", rep.volume.by_category), ("pool", rep.volume.by_pool)):
+        for key, counts in table.items():
+            for d, v in zip(days, counts, strict=True):
+                add("volume", group, key, d, v, "messages")
+    for d, v in zip(days, rep.volume.total, strict=True):
+        add("volume", "all", "all", d, v, "messages")
+    for key, s in rep.response.items():
+        group = "all" if key == "all" else "category"
+        add("response_threads", group, key, "", s.threads, "threads")
+        add("response_answered", group, key, "", s.answered, "threads")
+        add("response_median", group, key, "", _r(s.median_h), "business hours")
+        add("response_p90", group, key, "", _r(s.p90_h), "business hours")
+    b = rep.breaches
+    for group, table in (("category", b.by_category), ("pool", b.by_pool),
+                         ("all", {"all": b.total})):
+        for key, c in table.items():
+            add("breach_threads", group, key, "", c.threads, "threads")
+            add("breaches", group, key, "", c.breached, "threads")
+            add("breaches_open", group, key, "", c.open_breached, "threads")
+    labels = [label for label, _ in AGE_BUCKETS]
+    for key, counts in (*rep.backlog.by_pool.items(), ("all", rep.backlog.total)):
+        for label, v in zip(labels, counts, strict=True):
+            add("backlog", "all" if key == "all" else "pool", key, label, v, "threads")
+    add("backlog_unassigned", "all", "all", "", rep.backlog.unassigned, "threads")
+    for ref, counts in rep.staff.items():
+        for d, v in zip(days, counts, strict=True):
+            add("replies", "staff", rep.staff_name(ref), d, v, "messages")
+    return rows
+
+
+def report_json(rep: Report) -> dict[str, object]:
+    """The report as nested plain data (``triage-tui report --format json``)."""
+    days = [d.isoformat() for d in rep.days]
+    labels = [label for label, _ in AGE_BUCKETS]
+
+    def stats(s: ResponseStats) -> dict[str, object]:
+        return {"threads": s.threads, "answered": s.answered, "median_business_hours":
+                _r(s.median_h), "p90_business_hours": _r(s.p90_h)}
+
+    def bc(c: BreachCount) -> dict[str, object]:
+        return {"threads": c.threads, "breached": c.breached, "open_breached": c.open_breached}
+
+    return {
+        "days": days,
+        "since": days[0],
+        "until": datetime.fromtimestamp(rep.window.end, UTC).isoformat(),
+        "volume": {"total": list(rep.volume.total),
+                   "by_category": {k: list(v) for k, v in rep.volume.by_category.items()},
+                   "by_pool": {k: list(v) for k, v in rep.volume.by_pool.items()}},
+        "response": {k: stats(s) for k, s in rep.response.items()},
+        "breaches": {"by_category": {k: bc(c) for k, c in rep.breaches.by_category.items()},
+                     "by_pool": {k: bc(c) for k, c in rep.breaches.by_pool.items()},
+                     "total": bc(rep.breaches.total)},
+        "backlog": {"age_buckets": labels,
+                    "by_pool": {k: list(v) for k, v in rep.backlog.by_pool.items()},
+                    "total": list(rep.backlog.total), "unassigned": rep.backlog.unassigned},
+        "replies": {ref: {"name": rep.staff_name(ref), "per_day": list(v), "total": sum(v)}
+                    for ref, v in rep.staff.items()},
+    }
