@@ -209,3 +209,24 @@ def test_unknown_record_type_is_refused(store):
 def test_patient_fields_round_trip_none(store):
     store.upsert([Patient("p-n", "1", "", "")])
     assert store.patient("p-n") == Patient("p-n", "1", "", "")
+
+
+def test_queue_prefetched_during_unlock_is_fresh(store, data_dir):
+    store.upsert(sample_records())
+    store.close()
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    assert s._prefetch is not None
+    assert len(s.queue()) == 3 and s._prefetch is None  # used once
+    s.close()
+    # written by this store after open: the prefetch is discarded
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    s.upsert([Thread("thr-new", "1", "pat-0", "new", None)])
+    assert len(s.queue()) == 4
+    s.close()
+    # written by another process after open: discarded too
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    other = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    other.upsert([Thread("thr-other", "1", "pat-0", "other", None)])
+    other.close()
+    assert len(s.queue()) == 5
+    s.close()

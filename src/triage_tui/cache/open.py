@@ -25,7 +25,7 @@ from triage_tui.cache.errors import (
     CacheVersionError,
     WrongCache,
 )
-from triage_tui.cache.store import SMALL_TABLES, Store
+from triage_tui.cache.store import SMALL_TABLES, QueuePrefetch, Store
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,9 @@ def open_store(server_url: str, user: str, *, passphrase: str | None = None,
         version = _format_version(fmt, path)
         if fmt.get("cache_id") != cid:
             raise WrongCache(path)
+        prefetch = None
+        if version == schema.FORMAT_VERSION:
+            prefetch = QueuePrefetch(path, conn.execute("PRAGMA data_version").fetchone()[0])
         try:
             dek, how = keyslots.unlock(conn, path, cid, passphrase, keyring_ok)
         except sqlite3.DatabaseError as exc:
@@ -177,6 +180,7 @@ def open_store(server_url: str, user: str, *, passphrase: str | None = None,
             log.info("migrated cache %s: %s", path.name, steps)
         store = Store(path, conn, FieldCipher(bytes(dek)), dek, cid, unlocked_by=how,
                       keyring_ok=keyring_ok)
+        store._prefetch = prefetch
         try:
             bad = store.verify(SMALL_TABLES)
         except sqlite3.DatabaseError as exc:

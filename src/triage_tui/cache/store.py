@@ -112,6 +112,55 @@ def _preview(text: str) -> str:
     return cut + "…"
 
 
+_QUEUE_SQL = (
+    "SELECT id, patient_id, category, priority, status, created, last_message_at, "
+    "last_from_patient, message_count, task_id, pool, owner_ref, business_status, due "
+    "FROM threads"
+)
+
+
+def _queue_rows(conn: sqlite3.Connection) -> list[QueueRow]:
+    fromiso = datetime.fromisoformat
+    return [
+        QueueRow(
+            r[0], r[1], r[2], r[3], r[4],
+            fromiso(r[5]) if r[5] else None,
+            fromiso(r[6]) if r[6] else None,
+            bool(r[7]), r[8], r[9], r[10], r[11], r[12],
+            fromiso(r[13]) if r[13] else None,
+        )
+        for r in conn.execute(_QUEUE_SQL)
+    ]
+
+
+class QueuePrefetch:
+    """Reads the queue's plain metadata in a thread while the KEK is derived (scrypt releases
+    the GIL): ``open_store`` + ``queue()`` then cost max(KDF, read) instead of their sum. The
+    rows are handed out only after a successful unlock and only if nothing was written since
+    ``data_version`` was taken on the store's own connection (before the read started)."""
+
+    def __init__(self, path: Path, data_version: int) -> None:
+        self.data_version = data_version
+        self._rows: list[QueueRow] | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True,
+                                        name="triage-tui-queue-prefetch")
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                self._rows = _queue_rows(conn)
+            finally:
+                conn.close()
+        except (sqlite3.Error, ValueError):
+            self._rows = None  # queue() reads again
+
+    def result(self) -> list[QueueRow] | None:
+        self._thread.join()
+        return self._rows
+
+
 class Store:
     """The unlocked cache. Construct with :func:`triage_tui.cache.open_store`."""
 
@@ -133,6 +182,8 @@ class Store:
         self._build_lock = threading.Lock()
         self._data_version = self._pragma_data_version()
         self.search_build_s: float | None = None
+        self._writes = 0
+        self._prefetch: QueuePrefetch | None = None
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -153,6 +204,7 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._writes += 1
             self._data_version = self._pragma_data_version()
 
     def _pragma_data_version(self) -> int:
@@ -454,22 +506,23 @@ class Store:
 
     # --- queue -------------------------------------------------------------------------------
     def queue(self) -> list[QueueRow]:
-        rows = self._q(
-            "SELECT id, patient_id, category, priority, status, created, last_message_at, "
-            "last_from_patient, message_count, task_id, pool, owner_ref, business_status, due "
-            "FROM threads"
-        )
-        fromiso = datetime.fromisoformat
-        return [
-            QueueRow(
-                r[0], r[1], r[2], r[3], r[4],
-                fromiso(r[5]) if r[5] else None,
-                fromiso(r[6]) if r[6] else None,
-                bool(r[7]), r[8], r[9], r[10], r[11], r[12],
-                fromiso(r[13]) if r[13] else None,
-            )
-            for r in rows
-        ]
+        pre = self._take_prefetch()
+        if pre is not None:
+            return pre
+        with self._lock:
+            self._c  # noqa: B018
+            return _queue_rows(self._conn)
+
+    def _take_prefetch(self) -> list[QueueRow] | None:
+        """The rows read while the key was being derived, if nothing was written since."""
+        with self._lock:
+            pre, self._prefetch = self._prefetch, None
+            if pre is None:
+                return None
+            self._c  # noqa: B018
+            if self._writes or self._pragma_data_version() != pre.data_version:
+                return None
+            return pre.result()
 
     def thread_display(self, thread_ids: Sequence[str]) -> dict[str, ThreadDisplay]:
         ids = list(dict.fromkeys(thread_ids))
