@@ -24,6 +24,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -295,6 +296,7 @@ class QueueList(ScrollView, can_focus=True):
         self._cursor_id: str | None = None
         self._layout: ColumnLayout | None = None
         self._now: datetime | None = None  # one clock reading per repaint
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)  # rendered rows
 
     def on_mount(self) -> None:
         self._sync_after_change(keep_screen_row=False)
@@ -339,6 +341,7 @@ class QueueList(ScrollView, can_focus=True):
         else:
             for tid in thread_ids:
                 self._display.pop(tid, None)
+        self._strips.clear()
         self.refresh()
 
     @property
@@ -521,7 +524,21 @@ class QueueList(ScrollView, can_focus=True):
         layout = self.layout
         now = self._now or self.clock()
         info = view.info(index, now)
-        return self._render_row(info, layout, base, index == self._cursor, now)
+        row = info.row
+        is_cursor = index == self._cursor
+        # A row's line depends on its data, marks, cursor, width, focus, the minute (ages, due
+        # states) and its display text; styles changes clear the cache (notify_style_update).
+        key = (row.thread_id, view.version, info.marked, is_cursor, width, self.has_focus,
+               base, int(now.timestamp() // 60), id(self._display.get(row.thread_id)))
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(info, layout, base, is_cursor, now)
+            self._strips.set(key, strip)
+        return strip
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()
+        super().notify_style_update()
 
     def _render_row(self, info: RowInfo, layout: ColumnLayout, base: Style, is_cursor: bool,
                     now: datetime) -> Strip:
