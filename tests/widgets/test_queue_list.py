@@ -253,3 +253,38 @@ def test_refresh_rows_before_mount_is_harmless():
     ql.view.upsert_rows([dataclasses.replace(ql.view.row(0), priority="stat")])
     ql.refresh_rows(all_changed=True)
     assert ql.cursor == 0
+
+
+async def test_changed_display_text_and_clock_are_redrawn():
+    from datetime import timedelta
+
+    rows = make_rows(5)
+    app = QueueApp(rows=rows)
+    names_by_id = {}
+
+    def provider(ids):
+        return {t: ThreadDisplay(t, names_by_id.get(t, "Old Name"), "Subject", "words")
+                for t in ids}
+
+    async with app.run_test(size=(120, 10)) as pilot:
+        ql = app.query_one(QueueList)
+        ql.display_provider = provider
+        ql.invalidate_display()
+        await pilot.pause()
+        tid = ql.view.thread_id(0)
+        assert "Old Name" in line_text(ql, 0)
+        names_by_id[tid] = "New Name"
+        ql.refresh_rows([tid])
+        await pilot.pause()
+        assert "New Name" in line_text(ql, 0)
+        # ages follow the clock
+        row = ql.view.row(0)
+        now = [row.last_message_at + timedelta(minutes=5)]
+        ql.clock = lambda: now[0]
+        ql.refresh()
+        await pilot.pause()
+        list(ql.render_lines(ql.scrollable_content_region.reset_offset))
+        assert " 5m " in line_text(ql, 0)
+        now[0] += timedelta(hours=3)
+        list(ql.render_lines(ql.scrollable_content_region.reset_offset))
+        assert " 3h " in line_text(ql, 0)
