@@ -101,6 +101,12 @@ class TriageApp(App[None]):
         if not self.config.animations:
             self.animation_level = "none"
 
+    def quiet_cursors(self, screen: Screen) -> None:
+        """Stop text cursors blinking when animations are off (deterministic snapshots)."""
+        if not self.config.animations:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+
     # --- start-up -----------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.config.theme not in self.available_themes:

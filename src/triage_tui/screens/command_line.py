@@ -36,6 +36,7 @@ class CommandLine(ModalScreen[Command | None]):
         yield Input(placeholder="command (tab completes, enter runs)", id="command")
 
     def on_mount(self) -> None:
+        self.app.quiet_cursors(self)  # type: ignore[attr-defined]
         self.query_one("#hint").display = False
         inp = self.query_one(Input)
         inp.value = ":"

@@ -93,6 +93,7 @@ class ReplyComposer(ModalScreen[tuple[bool, str]]):
                          classes="hint", markup=False)
 
     def on_mount(self) -> None:
+        self.app.quiet_cursors(self)  # type: ignore[attr-defined]
         self.query_one(TextArea).focus()
 
     @property

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,24 +46,29 @@ class HelpScreen(ModalScreen[None]):
             body.border_title = "Help: q or backspace to go back"
             yield Static(self._table(), id="help-table")
 
-    def _table(self) -> Table:
-        table = Table(box=None, expand=True, show_header=True, header_style="bold",
-                      padding=(0, 1))
-        table.add_column("Keys", no_wrap=True, style="bold")
-        table.add_column("Command", no_wrap=True)
-        table.add_column("What it does", ratio=1)
-        table.add_column("Where", no_wrap=True, style="dim")
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(keys, command id, help, where) for every command, in registry order."""
+        return [(keys_display(self.app, c, self.keymap), c.id, c.help,
+                 ", ".join(sorted(SCOPE_NAMES[s] for s in c.scopes))) for c in COMMANDS]
+
+    def _table(self) -> Text:
+        wide = self.app.size.width >= 110
+        out = Text()
+        out.append(f"{'Keys':<12}{'Command':<18}What it does\n", style="bold")
         group = None
-        for c in COMMANDS:
+        for c, (keys, cid, help, where) in zip(COMMANDS, self.rows()):
             if c.group != group:
                 group = c.group
-                table.add_row(Text(""), Text(group, style="bold underline"), Text(""), Text(""))
-            where = ", ".join(sorted(SCOPE_NAMES[s] for s in c.scopes))
-            table.add_row(keys_display(self.app, c, self.keymap), c.id, c.help, where)
-        table.add_row("", "", "")
-        table.add_row("", "", Text("Keys can be changed in config.toml, [keymap] section: "
-                                   "command = \"key,key\"."), "")
-        return table
+                out.append(f"\n{group}\n", style="bold underline")
+            out.append(f"{keys:<12}", style="bold")
+            out.append(f"{cid:<18}")
+            out.append(help)
+            if wide:
+                out.append(f"  ({where})", style="dim")
+            out.append("\n")
+        out.append("\nKeys can be changed in config.toml, [keymap] section: "
+                   "command = \"key,key\".\n", style="dim")
+        return out
 
     def action_scroll(self, how: str) -> None:
         body = self.query_one("#help-body", VerticalScroll)

@@ -75,6 +75,7 @@ class InboxScreen(ActsOnThreads):
         return self.query_one(QueueList)
 
     def on_mount(self) -> None:
+        self.app.quiet_cursors(self)  # type: ignore[attr-defined]
         self.queue.focus()
         self.app.reload_queue()  # type: ignore[attr-defined]
 

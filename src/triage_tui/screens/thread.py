@@ -69,18 +69,21 @@ class ThreadScreen(ActsOnThreads):
         task = store.task_for_thread(self.thread_id)
         now = s.clock()
         head = banner(patient, now.date())
+        g = s.glyphs
         line2 = Text(no_wrap=True, overflow="ellipsis")
         line2.append(f"{(thread.category or 'uncategorised').upper()} ", style="bold")
         if thread.priority != "routine":
-            line2.append(f"{s.glyphs.urgent} {thread.priority.upper()} ", style="bold reverse")
-        line2.append(" ")
+            line2.append(f"{g.urgent} {thread.priority.upper()}", style="bold reverse")
+            line2.append(" ")
+        if task is not None and task.due is not None and task.due < now \
+                and task.business_status != "done":
+            line2.append(f"{g.overdue} OVERDUE", style="bold reverse")
+            line2.append(" ")
         line2.append_text(patient_text(thread.subject))
         if task is not None:
             owner = "you" if task.owner_ref == s.user_ref else (task.owner_ref or "nobody")
             line2.append(f"  [{task.business_status} · {task.pool or 'no pool'} · {owner}]",
                          style="dim")
-            if task.due is not None and task.due < now and task.business_status != "done":
-                line2.append(f" {s.glyphs.overdue} OVERDUE", style="bold reverse")
         self.query_one("#banner", Static).update(Group(head, line2))
         name = patient.display_name if patient else "patient"
         msgs = store.messages(self.thread_id)

@@ -59,6 +59,7 @@ class UnlockScreen(ModalScreen[CacheAPI]):
             yield Static("Enter unlocks. ctrl+q quits.", id="status", markup=False)
 
     def on_mount(self) -> None:
+        self.app.quiet_cursors(self)  # type: ignore[attr-defined]
         self.query_one("#repeat").display = False
         if self.try_keyring:
             self._set_busy("Unlocking with the system keyring…")

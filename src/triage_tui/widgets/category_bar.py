@@ -6,6 +6,8 @@ Numbers are the keys that select each category.
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -21,7 +23,7 @@ SHORT = {"all": "All", "refill": "Refill", "appointment": "Appt", "results": "Re
 class CategoryBar(Widget):
     DEFAULT_CSS = """
     CategoryBar { height: 1; width: 1fr; padding: 0 1; background: $panel; }
-    CategoryBar.-sidebar { height: 1fr; width: 32; padding: 1 1; background: $surface;
+    CategoryBar.-sidebar { height: 1fr; width: 34; padding: 1 1; background: $surface;
                            border-right: vkey $panel; }
     """
 
@@ -36,7 +38,7 @@ class CategoryBar(Widget):
     def watch_sidebar(self, sidebar: bool) -> None:
         self.set_class(sidebar, "-sidebar")
 
-    def render(self) -> Text:
+    def render(self) -> Text | Group:
         return self._render_sidebar() if self.sidebar else self._render_strip()
 
     def _render_strip(self) -> Text:
@@ -60,14 +62,22 @@ class CategoryBar(Widget):
                     t.append(g.urgent, style="bold")
         return t
 
-    def _render_sidebar(self) -> Text:
+    def _render_sidebar(self) -> Group:
         g = self.glyphs
-        t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(f"{'':4}{'':11}{'open':>5}{g.urgent:>4}{g.overdue:>4}\n", style="dim")
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, width=2)  # key
+        table.add_column(no_wrap=True, width=11)  # category
+        for width in (5, 3, 3):
+            table.add_column(justify="right", no_wrap=True, width=width)
+        table.add_row("", "", Text("open", style="dim"), Text(g.urgent, style="dim"),
+                      Text(g.overdue, style="dim"))
         for n, scope in enumerate(CATEGORY_ORDER, start=1):
             c = self.counts.get(scope, Count())
-            line = (f"{'>' if scope == self.active else ' '}{n}  {CATEGORY_LABELS[scope]:<11}"
-                    f"{c.open:>5}{c.urgent or '':>4}{c.overdue or '':>4}")
-            t.append(line + "\n", style="bold reverse" if scope == self.active else "")
-        t.append(f"\n{g.urgent} urgent  {g.overdue} overdue\n", style="dim")
-        return t
+            active = scope == self.active
+            table.add_row(f"{'>' if active else ' '}{n}", CATEGORY_LABELS[scope], str(c.open),
+                          str(c.urgent or ""), str(c.overdue or ""),
+                          style="bold reverse" if active else "")
+        table.add_row("", "", "", "", "")
+        legend = Table.grid()
+        legend.add_row(Text(f"{g.urgent} urgent  {g.overdue} overdue", style="dim"))
+        return Group(table, legend)
