@@ -236,16 +236,16 @@ async def test_resize_changes_columns_and_header_matches():
     app = QueueApp(40)
     async with app.run_test(size=(120, 20)) as pilot:
         ql = app.query_one(QueueList)
-        assert ql.layout.owner
-        header = column_header(ql.layout)
-        assert len(header) == ql.layout.width and "Owner" in header
+        assert ql.columns.owner
+        header = column_header(ql.columns)
+        assert len(header) == ql.columns.width and "Owner" in header
         row = line_text(ql, 0)
         assert header.index("Pool") == row.index(app.view.row(0).pool or "?", header.index("Pool"))
         await pilot.resize_terminal(80, 20)
         await pilot.pause()
-        assert not ql.layout.owner and ql.layout.width == 79
+        assert not ql.columns.owner and ql.columns.width == 79
         assert len(line_text(ql, 0)) == 79
-        assert "Owner" not in column_header(ql.layout)
+        assert "Owner" not in column_header(ql.columns)
 
 
 def test_refresh_rows_before_mount_is_harmless():

@@ -345,7 +345,7 @@ class QueueList(ScrollView, can_focus=True):
         self.refresh()
 
     @property
-    def layout(self) -> ColumnLayout:
+    def columns(self) -> ColumnLayout:
         """The column widths at the widget's current width (see :func:`column_header`)."""
         width = self.scrollable_content_region.width
         if self._layout is None or self._layout.width != width:
@@ -507,7 +507,7 @@ class QueueList(ScrollView, can_focus=True):
         self._now = self.clock()
         top = round(self.scroll_y)
         self._display_for(self._view.thread_ids(top, top + self._page_height))
-        self.layout  # noqa: B018  (recompute the columns if the width changed)
+        self.columns  # noqa: B018  (recompute the columns if the width changed)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -521,7 +521,7 @@ class QueueList(ScrollView, can_focus=True):
                 style = base + self._partial("queue-list--secondary")
                 return Strip([Segment(set_cell_size(text, width), style)], width)
             return Strip.blank(width, base)
-        layout = self.layout
+        layout = self.columns
         now = self._now or self.clock()
         info = view.info(index, now)
         row = info.row
