@@ -101,6 +101,9 @@ COMMANDS: tuple[Command, ...] = (
     # --- act ------------------------------------------------------------------------------
     _c("reply", "r", "Reply", "Write a reply (to every marked thread when some are marked).",
        ACT, INBOX, THREAD, footer=True),
+    _c("apply_template", "a", "Template",
+       "Reply with a template to each marked thread: review every reply, then queue them all.",
+       ACT, INBOX, THREAD),
     _c("claim", "c", "Claim", "Claim the threads: you become their owner.", ACT, INBOX, THREAD,
        footer=True),
     _c("route", "p", "Route", "Route the threads to a pool (pharmacy, scheduling, nursing...).",

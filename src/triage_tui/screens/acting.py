@@ -94,6 +94,11 @@ class ActsOnThreads(Screen):
         ids = self._targets_or_warn()
         if not ids:
             return
+        if len(ids) == 1:  # one thread: compose screen with templates, preview, live draft
+            from triage_tui.screens.compose import start_reply
+
+            start_reply(self, ids[0])
+            return
         store = self.session.store
         first = ids[0]
         draft = store.draft(first) if len(ids) == 1 else None
@@ -115,3 +120,10 @@ class ActsOnThreads(Screen):
                 thread=True, group="outbox", description=f"queue replies to {len(ids)} threads")
 
         self.app.push_screen(ReplyComposer(title, draft.text if draft else ""), done)
+
+    def action_apply_template(self) -> None:
+        """Template for each marked thread, review every rendered reply, queue them all."""
+        if ids := self._targets_or_warn():
+            from triage_tui.screens.compose import start_batch
+
+            start_batch(self, ids)
