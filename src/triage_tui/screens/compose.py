@@ -8,8 +8,8 @@ patient will read it. Sending is blocked while a value is missing (the preview s
 draft as the user types (debounced), when the screen is covered (lock) and when it is left, so a
 crash or a lock loses at most the last second of typing.
 
-:func:`start_reply` is the entry point the ``reply`` command uses: one thread opens this screen,
-several marked threads open the template picker and then the batch review.
+:func:`start_reply` is what the ``reply`` command opens for one thread; :func:`start_batch` is
+the ``apply_template`` command: the template picker, then the batch review of every reply.
 """
 
 from __future__ import annotations
@@ -315,26 +315,35 @@ class ComposeScreen(Screen[QueueOutcome | None]):
 # --- the reply command ---------------------------------------------------------------------------
 
 
-def start_reply(screen: Any, thread_ids: Sequence[str]) -> None:
-    """The ``reply`` command: compose for one thread, template + batch review for several.
+def start_reply(screen: Any, thread_id: str) -> None:
+    """The ``reply`` command on one thread: the compose screen (ctrl+t picks a template).
 
     ``screen`` is the inbox or thread screen (``session``, ``acted(ids, verb)``)."""
     app = screen.app
-    session = screen.session
-    library = library_for(app)
-    practice = practice_for(app)
 
     def finished(outcome: QueueOutcome | None) -> None:
         if outcome is not None and outcome.queued:
             screen.acted(outcome.queued, "reply")
 
-    if len(thread_ids) == 1:
-        app.push_screen(ComposeScreen(session, thread_ids[0], library=library,
-                                      practice=practice), finished)
-        return
+    app.push_screen(ComposeScreen(screen.session, thread_id, library=library_for(app),
+                                  practice=practice_for(app), pick_on_open=False), finished)
+
+
+def start_batch(screen: Any, thread_ids: Sequence[str]) -> None:
+    """The ``apply_template`` command: pick a template, render it for each thread, review,
+    confirm. The picker lists the marked threads' most common category first."""
+    app = screen.app
+    session = screen.session
+    library = library_for(app)
+    practice = practice_for(app)
     store = session.store
-    cats = Counter(r.category for r in store.queue() if r.thread_id in set(thread_ids))
+    wanted = set(thread_ids)
+    cats = Counter(r.category for r in store.queue() if r.thread_id in wanted)
     category = cats.most_common(1)[0][0] if cats else None
+
+    def finished(outcome: QueueOutcome | None) -> None:
+        if outcome is not None and outcome.queued:
+            screen.acted(outcome.queued, "reply")
 
     def picked(group: TemplateGroup | None) -> None:
         if group is None:
@@ -342,5 +351,7 @@ def start_reply(screen: Any, thread_ids: Sequence[str]) -> None:
         batch = prepare_batch(store, thread_ids, group, practice=practice, now=session.clock())
         app.push_screen(BatchReviewScreen(session, batch), finished)
 
+    n = len(thread_ids)
     app.push_screen(TemplatePicker(library, category=category,
-                                   title=f"Template for {len(thread_ids)} replies"), picked)
+                                   title=f"Template for {n} repl{'y' if n == 1 else 'ies'}"),
+                    picked)
