@@ -289,12 +289,12 @@ class QueueList(ScrollView, can_focus=True):
         self.user_ref = user_ref
         self.owner_label = owner_label
         self.glyphs = glyphs
-        self._display: OrderedDict[str, ThreadDisplay | None] = OrderedDict()
+        self._display_cache: OrderedDict[str, ThreadDisplay | None] = OrderedDict()
         self._display_cache_size = display_cache_size
         self._tick = tick
         self._cursor = 0
         self._cursor_id: str | None = None
-        self._layout: ColumnLayout | None = None
+        self._columns: ColumnLayout | None = None
         self._now: datetime | None = None  # one clock reading per repaint
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)  # rendered rows
 
@@ -311,7 +311,7 @@ class QueueList(ScrollView, can_focus=True):
     def set_view(self, view: QueueView) -> None:
         """Show another view; the cursor goes to the first row, the display cache is emptied."""
         self._view = view
-        self._display.clear()
+        self._display_cache.clear()
         self._cursor = 0
         self._cursor_id = None
         if self.is_mounted:
@@ -337,10 +337,10 @@ class QueueList(ScrollView, can_focus=True):
     def invalidate_display(self, thread_ids: Iterable[str] | None = None) -> None:
         """Forget cached display text of ``thread_ids`` (all if None) and repaint."""
         if thread_ids is None:
-            self._display.clear()
+            self._display_cache.clear()
         else:
             for tid in thread_ids:
-                self._display.pop(tid, None)
+                self._display_cache.pop(tid, None)
         self._strips.clear()
         self.refresh()
 
@@ -348,9 +348,9 @@ class QueueList(ScrollView, can_focus=True):
     def columns(self) -> ColumnLayout:
         """The column widths at the widget's current width (see :func:`column_header`)."""
         width = self.scrollable_content_region.width
-        if self._layout is None or self._layout.width != width:
-            self._layout = column_layout(width, self.glyphs)
-        return self._layout
+        if self._columns is None or self._columns.width != width:
+            self._columns = column_layout(width, self.glyphs)
+        return self._columns
 
     @property
     def cursor(self) -> int:
@@ -491,7 +491,7 @@ class QueueList(ScrollView, can_focus=True):
     # --- rendering --------------------------------------------------------------------------
     def _display_for(self, thread_ids: Sequence[str]) -> None:
         """Fetch the display text of those ids that are not cached, in one provider call."""
-        cache = self._display
+        cache = self._display_cache
         missing = [t for t in thread_ids if t not in cache]
         for t in thread_ids:
             if t in cache:
@@ -529,7 +529,7 @@ class QueueList(ScrollView, can_focus=True):
         # A row's line depends on its data, marks, cursor, width, focus, the minute (ages, due
         # states) and its display text; styles changes clear the cache (notify_style_update).
         key = (row.thread_id, view.version, info.marked, is_cursor, width, self.has_focus,
-               base, int(now.timestamp() // 60), id(self._display.get(row.thread_id)))
+               base, int(now.timestamp() // 60), id(self._display_cache.get(row.thread_id)))
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_row(info, layout, base, is_cursor, now)
@@ -574,7 +574,7 @@ class QueueList(ScrollView, can_focus=True):
             add(Segment(" " * layout.mark, row_style))
         add(Segment(" ", row_style))
 
-        display = self._display.get(row.thread_id)
+        display = self._display_cache.get(row.thread_id)
         name = display.patient_name if display else ""
         subject = display.subject if display else ""
         text_preview = display.preview if display else ""
