@@ -4,9 +4,9 @@ How a pass over one type works (``Puller._pull_type``):
 
 * The cursor (``store.get_cursor(type)``) is the high-water ``meta.lastUpdated`` below which
   everything has been seen. A pass asks ``_lastUpdated=ge(cursor - overlap)``,
-  ``_sort=_lastUpdated``, ``_count=page_size``. The overlap (default 1 s) catches resources
+  ``_sort=_lastUpdated``, ``_count=page_size``. The overlap (default 0.5 s) catches resources
   whose timestamp was taken before a concurrent commit became visible; raise it for servers with
-  long-running transactions. With ``_count=1000`` and the overlap no wider than 1,000 distinct
+  long-running transactions. With ``_count=1000`` and the overlap narrower than 1,000 distinct
   millisecond timestamps, a pass with no changes is one request per type.
 * Keyset windows, not deep offsets: when a sorted page has a next link, the next request is a
   fresh search from the page's highest ``lastUpdated`` (servers cap offset paging, and offset
@@ -91,7 +91,7 @@ def _lu(res: dict[str, Any]) -> tuple[datetime | None, str | None]:
 class Puller:
     def __init__(
         self, client: FhirClient, store: CacheAPI, *, page_size: int = 1000,
-        overlap: timedelta = timedelta(seconds=1), types: Iterable[str] = DEFAULT_TYPES,
+        overlap: timedelta = timedelta(seconds=0.5), types: Iterable[str] = DEFAULT_TYPES,
         on_progress: Callable[[str, int], None] | None = None,
     ) -> None:
         self.client = client
@@ -336,8 +336,11 @@ class Puller:
         return out
 
     async def _fill_missing_patients(self, result: PullResult) -> None:
-        wanted = sorted(pid for pid in result.patient_ids
-                        if pid and self.store.version_of("Patient", pid) is None)
+        def missing() -> list[str]:
+            return sorted(pid for pid in result.patient_ids
+                          if pid and self.store.version_of("Patient", pid) is None)
+
+        wanted = await asyncio.to_thread(missing)
         for i in range(0, len(wanted), PATIENT_BATCH):
             chunk = wanted[i:i + PATIENT_BATCH]
             bundle = await self.client.search(
