@@ -32,3 +32,38 @@ async def test_pull_into_store_is_idempotent_and_resumable(server, store, client
     second = await Puller(client, store).pull()
     assert second.changed == 0
     assert len(store.queue()) == 40
+
+
+async def test_entered_in_error_malformed_and_flat(server, store, client):
+    import httpx
+
+    await Puller(client, store).pull()
+    thread_id = "th0"
+    assert any(m.id == "m0x1" for m in store.messages(thread_id))
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as h:
+        m = h.get(f"{server.base_url}/Communication/m0x1").json()
+        m["status"] = "entered-in-error"
+        m.pop("meta")
+        h.put(f"{server.base_url}/Communication/m0x1", json=m).raise_for_status()
+    # a broken Task (no focus) and a flat conversation (no header, chained by inResponseTo)
+    server.storage.bulk_load([
+        {"resourceType": "Task", "id": "broken", "status": "requested", "intent": "order"},
+        {"resourceType": "Communication", "id": "flat1", "status": "completed",
+         "subject": {"reference": "Patient/pat1"}, "sender": {"reference": "Patient/pat1"},
+         "payload": [{"contentString": "flat question"}]},
+        {"resourceType": "Communication", "id": "flat2", "status": "completed",
+         "subject": {"reference": "Patient/pat1"}, "sender": {"reference": "Practitioner/pr0"},
+         "inResponseTo": [{"reference": "Communication/flat1"}],
+         "payload": [{"contentString": "flat answer"}]},
+        {"resourceType": "Communication", "id": "flat3", "status": "completed",
+         "subject": {"reference": "Patient/pat1"}, "sender": {"reference": "Patient/pat1"},
+         "inResponseTo": [{"reference": "Communication/flat2"}],
+         "payload": [{"contentString": "thanks"}]},
+    ])
+    res = await Puller(client, store).pull()
+    assert res.skipped == 1 and res.deleted == 1
+    assert not any(m.id == "m0x1" for m in store.messages(thread_id))
+    flat = store.thread("flat1")
+    assert flat is not None and not flat.has_header
+    assert [m.id for m in store.messages("flat1")] == ["flat1", "flat2", "flat3"]
+    assert "th0" in res.thread_ids and "flat1" in res.thread_ids
