@@ -83,10 +83,10 @@ def facts() -> list[ThreadFact]:
     out = []
     for tid, (cat, pool, prio, msgs, task) in THREADS.items():
         out.append(ThreadFact(
-            tid, cat and str(cat), pool and str(pool), str(prio), msgs[0][0].timestamp(),
-            tuple(MessageFact(s.timestamp(), who == P, who) for s, who in msgs),
-            "in-progress", task and str(task[0]), task and str(task[1]), task and task[2],
-            None))
+            tid, cat and str(cat), pool and str(pool), priority=str(prio),
+            created=msgs[0][0].timestamp(), task_status=task and str(task[0]),
+            business_status=task and str(task[1]), owner=task and task[2],
+            messages=tuple(MessageFact(s.timestamp(), who == P, who, tid) for s, who in msgs)))
     return out
 
 

@@ -166,8 +166,8 @@ def test_days_are_clinic_local_dates():
     """A message at 02:00 UTC is the previous evening in New York: it counts that day."""
     from datetime import UTC, datetime
 
-    t = an.ThreadFact("x", "refill", "pharmacy", "routine", None,
-                      (an.MessageFact(datetime(2025, 3, 12, 2, 0, tzinfo=UTC).timestamp(), True),))
+    sent = datetime(2025, 3, 12, 2, 0, tzinfo=UTC).timestamp()
+    t = an.ThreadFact("x", "refill", "pharmacy", messages=(an.MessageFact(sent, True),))
     rep = an.compute([t], now=NOW, days=2, rules=default_rules())
     assert rep.days == (date(2025, 3, 11), date(2025, 3, 12))
     assert rep.volume.total == (1, 0)

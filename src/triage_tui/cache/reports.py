@@ -18,76 +18,70 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from triage_tui.cache.errors import CacheCorrupt, CacheLocked
-from triage_tui.domain.analytics import CLOSED_TASK, MessageFact, ThreadFact
+from triage_tui.domain.analytics import CLOSED_TASK, MessageFact, ThreadFact, paused_gc
 
 __all__ = ["load_facts", "staff_names"]
 
 _THREADS_SQL = """
-SELECT th.id, th.category, th.pool, th.priority, th.created, th.status,
-       tk.status, th.business_status, th.owner_ref, th.due
+SELECT th.id, th.category, th.pool, coalesce(th.priority, 'routine'),
+       (julianday(th.created) - 2440587.5) * 86400.0, coalesce(th.status, 'in-progress'),
+       tk.status, th.business_status, th.owner_ref, (julianday(th.due) - 2440587.5) * 86400.0
 FROM threads th LEFT JOIN tasks tk ON tk.id = th.task_id
 """
 
 _MESSAGES_SQL = """
-WITH wanted(id) AS (
+SELECT sent_ts, from_patient, sender_ref, thread_id FROM messages
+WHERE sent_ts IS NOT NULL AND thread_id IN (
     SELECT thread_id FROM messages WHERE sent_ts >= :since
-    UNION SELECT value FROM json_each(:open)
-)
-SELECT m.thread_id, m.sent_ts, m.from_patient, m.sender_ref
-FROM messages m JOIN wanted w ON w.id = m.thread_id
-WHERE m.sent_ts IS NOT NULL
-ORDER BY m.thread_id, m.sent_ts, m.id
+    UNION SELECT value FROM json_each(:open))
+ORDER BY thread_id, sent_ts
 """
 
 _ALL_MESSAGES_SQL = """
-SELECT thread_id, sent_ts, from_patient, sender_ref FROM messages
-WHERE sent_ts IS NOT NULL ORDER BY thread_id, sent_ts, id
+SELECT sent_ts, from_patient, sender_ref, thread_id FROM messages
+WHERE sent_ts IS NOT NULL ORDER BY thread_id, sent_ts
 """
-
-
-def _ts(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    d = datetime.fromisoformat(iso)
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=timezone.utc)
-    return d.timestamp()
 
 
 def facts_from_conn(conn: sqlite3.Connection, since: float | None = None) -> list[ThreadFact]:
     """The facts read on ``conn`` (any connection to a cache file)."""
+    with paused_gc():
+        return _facts(conn, since)
 
+
+def _facts(conn: sqlite3.Connection, since: float | None) -> list[ThreadFact]:
     heads = conn.execute(_THREADS_SQL).fetchall()
     open_ids: list[str] = []
     if since is not None:
         for r in heads:  # open, or maybe open (no task: depends on the last message)
             if r[6] is None and r[7] is None:
-                if (r[5] or "in-progress") == "in-progress":
+                if r[5] == "in-progress":
                     open_ids.append(r[0])
             elif r[6] not in CLOSED_TASK and r[7] != "done":
                 open_ids.append(r[0])
         rows = conn.execute(_MESSAGES_SQL, {"since": since, "open": json.dumps(open_ids)})
     else:
         rows = conn.execute(_ALL_MESSAGES_SQL)
-    by_thread: dict[str, list[MessageFact]] = {}
-    cur_id, cur = None, None
-    for tid, ts, fp, sender in rows:
-        if tid != cur_id:
-            cur_id, cur = tid, by_thread.setdefault(tid, [])
-        cur.append(MessageFact(ts, bool(fp), sender))  # type: ignore[union-attr]
+    # Rows are (sent, from_patient, sender, thread_id): MessageFact's fields, so tuple.__new__
+    # makes them without a Python call per row; grouped by thread (the ORDER BY).
+    make = partial(tuple.__new__, MessageFact)
+    by_thread = {tid: tuple(g) for tid, g in groupby(map(make, rows), key=itemgetter(3))}
     open_set = set(open_ids)
     out = []
-    for tid, cat, pool, prio, created, status, tstatus, bstatus, owner, due in heads:
-        msgs = by_thread.get(tid)
-        if since is not None and msgs is None and tid not in open_set:
-            continue  # nothing in the window and not open: no figure can use it
-        out.append(ThreadFact(tid, cat, pool, prio or "routine", _ts(created),
-                              tuple(msgs or ()), status or "in-progress", tstatus, bstatus,
-                              owner, _ts(due)))
+    new = tuple.__new__
+    for h in heads:
+        msgs = by_thread.get(h[0])
+        if msgs is None:
+            if since is not None and h[0] not in open_set:
+                continue  # nothing in the window and not open: no figure can use it
+            msgs = ()
+        out.append(new(ThreadFact, (*h, msgs)))
     return out
 
 
@@ -120,17 +114,17 @@ def load_facts(store: Any, since: float | None = None) -> list[ThreadFact]:
 def _facts_from_api(store: Any, since: float | None) -> list[ThreadFact]:
     out = []
     for q in store.queue():
-        msgs = tuple(
-            MessageFact(m.sent.timestamp(), m.from_patient,
-                        m.sender_ref)
+        msgs = sorted(
+            MessageFact(m.sent.timestamp(), m.from_patient, m.sender_ref, q.thread_id)
             for m in store.messages(q.thread_id) if m.sent is not None
         )
         task = store.task_for_thread(q.thread_id) if q.task_id else None
         out.append(ThreadFact(
-            q.thread_id, q.category, q.pool, q.priority or "routine",
-            q.created.timestamp() if q.created else None, msgs, q.status or "in-progress",
-            str(task.status) if task else None, q.business_status, q.owner_ref,
-            q.due.timestamp() if q.due else None))
+            q.thread_id, q.category, q.pool, priority=q.priority or "routine",
+            created=q.created.timestamp() if q.created else None,
+            status=q.status or "in-progress", task_status=str(task.status) if task else None,
+            business_status=q.business_status, owner=q.owner_ref,
+            due=q.due.timestamp() if q.due else None, messages=tuple(msgs)))
     return out
 
 

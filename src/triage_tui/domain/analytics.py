@@ -22,12 +22,15 @@ Definitions that a reader could guess differently are spelled out in each functi
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from triage_tui.domain.triage import policy
@@ -51,6 +54,7 @@ __all__ = [
     "compute",
     "is_open",
     "nearest_rank",
+    "paused_gc",
     "report_rows",
     "response_times",
     "staff_replies",
@@ -72,32 +76,35 @@ CLOSED_TASK = frozenset({"completed", "cancelled", "entered-in-error", "rejected
 
 
 # --------------------------------------------------------------------------- input rows
-@dataclass(frozen=True, slots=True)
-class MessageFact:
+class MessageFact(NamedTuple):
+    """One message. Tuples, not dataclasses: a report unpacks 100k of them, and the cache
+    builds them straight from SQLite rows (``from_patient`` may then be 0/1)."""
+
     sent: float
     """Epoch seconds (UTC)."""
     from_patient: bool
     sender: str | None = None
     """``Practitioner/ID`` for staff messages (``Patient/ID`` or None otherwise)."""
+    thread_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadFact:
+class ThreadFact(NamedTuple):
     """One thread's plain metadata: what the cache keeps unencrypted."""
 
     thread_id: str
     category: str | None
     pool: str | None
-    priority: str
-    created: float | None
-    messages: tuple[MessageFact, ...]
-    """Oldest first."""
+    priority: str = "routine"
+    created: float | None = None
+    """Epoch seconds (UTC)."""
     status: str = "in-progress"
     """Header status (Communication.status)."""
     task_status: str | None = None
     business_status: str | None = None
     owner: str | None = None
     due: float | None = None
+    messages: tuple[MessageFact, ...] = ()
+    """Oldest first."""
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -175,6 +182,19 @@ class BusinessClock:
         return self.seconds(a, b) / 3600.0
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building or scanning 100k small tuples (they
+    hold no cycles; each collection would walk them all: a third of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def nearest_rank(sorted_values: Sequence[float], p: float) -> float | None:
     """The ``p``-th percentile by nearest rank: the smallest value with at least ``p`` % of
     the values at or below it (``p=90`` of 10 values is the 9th). None when empty."""
@@ -191,12 +211,12 @@ def _cat(c: str | None) -> str:
 def _first_exchange(msgs: Sequence[MessageFact]) -> tuple[float | None, float | None]:
     """(first patient message, first staff message at or after it)."""
     first = None
-    for m in msgs:
+    for sent, from_patient, _, _ in msgs:
         if first is None:
-            if m.from_patient:
-                first = m.sent
-        elif not m.from_patient and m.sent >= first:
-            return first, m.sent
+            if from_patient:
+                first = sent
+        elif not from_patient and sent >= first:
+            return first, sent
     return first, None
 
 
@@ -214,26 +234,50 @@ def volume(threads: Iterable[ThreadFact], win: Window) -> Volume:
     """Patient messages sent in the window, per local day, by the thread's category and pool.
 
     Every patient message counts (a follow-up in an old thread is work arriving too)."""
+    return _daily(threads, win)[0]
+
+
+def staff_replies(threads: Iterable[ThreadFact], win: Window) -> dict[str, tuple[int, ...]]:
+    """Staff messages sent in the window, per sender (``Practitioner/ID``) per local day.
+    Busiest first (then by reference)."""
+    return _daily(threads, win)[1]
+
+
+def _daily(threads: Iterable[ThreadFact],
+           win: Window) -> tuple[Volume, dict[str, tuple[int, ...]]]:
+    """One pass over the messages for both per-day figures."""
     n = len(win.days)
     total = [0] * n
     cats: dict[str, list[int]] = {}
     pools: dict[str, list[int]] = {}
+    staff: dict[str, list[int]] = {}
     starts, lo, hi = win.starts, win.starts[0], win.end
     for t in threads:
         c = p = None
-        for m in t.messages:
-            s = m.sent
-            if not m.from_patient or s < lo or s > hi:
+        for sent, from_patient, sender, _ in t.messages:
+            if sent < lo or sent > hi:
                 continue
-            i = bisect_right(starts, s) - 1
-            if c is None:
-                c = cats.setdefault(_cat(t.category), [0] * n)
-                p = pools.setdefault(_cat(t.pool), [0] * n)
-            total[i] += 1
-            c[i] += 1
-            p[i] += 1  # type: ignore[index]
-    return Volume(tuple(total), {k: tuple(v) for k, v in sorted(cats.items())},
-                  {k: tuple(v) for k, v in sorted(pools.items())})
+            i = bisect_right(starts, sent) - 1
+            if from_patient:
+                if c is None:
+                    c = cats.get(t.category or NONE)
+                    if c is None:
+                        c = cats[t.category or NONE] = [0] * n
+                    p = pools.get(t.pool or NONE)
+                    if p is None:
+                        p = pools[t.pool or NONE] = [0] * n
+                total[i] += 1
+                c[i] += 1
+                p[i] += 1  # type: ignore[index]
+            else:
+                row = staff.get(sender or NONE)
+                if row is None:
+                    row = staff[sender or NONE] = [0] * n
+                row[i] += 1
+    vol = Volume(tuple(total), {k: tuple(v) for k, v in sorted(cats.items())},
+                 {k: tuple(v) for k, v in sorted(pools.items())})
+    by_staff = {k: tuple(v) for k, v in sorted(staff.items(), key=lambda kv: (-sum(kv[1]), kv[0]))}
+    return vol, by_staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,30 +296,52 @@ def _stats(hours: list[float], threads: int) -> ResponseStats:
                          nearest_rank(hours, 90))
 
 
+Exchange = tuple["ThreadFact", "float | None", float]
+"""(thread, business hours to the first reply or None, business hours waited so far)."""
+
+
+def _exchanges(threads: Iterable[ThreadFact], win: Window, clock: BusinessClock) -> list[Exchange]:
+    """Threads whose first patient message is in the window, with their times (computed once
+    for :func:`response_times` and :func:`breaches`)."""
+    out: list[Exchange] = []
+    lo, hi = win.start, win.end
+    open_before = clock.open_before
+    now_open = open_before(hi)
+    for t in threads:
+        first, reply = _first_exchange(t.messages)
+        if first is None or first < lo or first > hi:
+            continue
+        a = open_before(first)
+        if reply is None:
+            out.append((t, None, (now_open - a) / 3600.0))
+        else:
+            h = (open_before(reply) - a) / 3600.0
+            out.append((t, h, h))
+    return out
+
+
 def response_times(threads: Iterable[ThreadFact], win: Window,
                    clock: BusinessClock) -> dict[str, ResponseStats]:
     """Per category (and ``"all"``): business hours from a thread's first patient message to
     the first staff message at or after it, for threads whose first patient message falls in
     the window. Unanswered threads count in ``threads`` but not in the times."""
+    return _response(_exchanges(threads, win, clock))
+
+
+def _response(exchanges: list[Exchange]) -> dict[str, ResponseStats]:
     hours: dict[str, list[float]] = {}
-    counts: dict[str, int] = {}
     every: list[float] = []
-    n_all = 0
-    lo, hi = win.start, win.end
-    for t in threads:
-        first, reply = _first_exchange(t.messages)
-        if first is None or first < lo or first > hi:
-            continue
-        c = _cat(t.category)
-        counts[c] = counts.get(c, 0) + 1
-        n_all += 1
-        h = hours.setdefault(c, [])
-        if reply is not None:
-            v = clock.hours(first, reply)
-            h.append(v)
-            every.append(v)
-    out = {c: _stats(hours[c], counts[c]) for c in sorted(counts)}
-    out["all"] = _stats(every, n_all)
+    for t, h, _ in exchanges:
+        hs = hours.get(t.category or NONE)
+        if hs is None:
+            hs = hours[t.category or NONE] = []
+        hs.append(h)  # type: ignore[arg-type]
+    out = {}
+    for c in sorted(hours):
+        answered = [h for h in hours[c] if h is not None]
+        every += answered
+        out[c] = _stats(answered, len(hours[c]))
+    out["all"] = _stats(every, len(exchanges))
     return out
 
 
@@ -327,20 +393,23 @@ def breaches(threads: Iterable[ThreadFact], win: Window, clock: BusinessClock,
     response-time policy of their (category, priority): answered after more business hours
     than allowed, or not answered and more than the allowance has passed by ``win.end``.
     Exactly at the allowance is on time."""
+    return _breaches(_exchanges(threads, win, clock), allowance)
+
+
+def _breaches(exchanges: list[Exchange], allowance: Allowance) -> Breaches:
     cats: dict[str, list[int]] = {}
     pools: dict[str, list[int]] = {}
     tot = [0, 0, 0]
-    lo, hi = win.start, win.end
-    for t in threads:
-        first, reply = _first_exchange(t.messages)
-        if first is None or first < lo or first > hi:
-            continue
-        allowed = allowance(t.category, t.priority)
-        took = clock.hours(first, reply if reply is not None else hi)
-        late = took > allowed + 1e-9
-        still_open = late and reply is None
-        for acc in (cats.setdefault(_cat(t.category), [0, 0, 0]),
-                    pools.setdefault(_cat(t.pool), [0, 0, 0]), tot):
+    for t, reply_h, waited in exchanges:
+        late = waited > allowance(t.category, t.priority) + 1e-9
+        still_open = late and reply_h is None
+        c = cats.get(t.category or NONE)
+        if c is None:
+            c = cats[t.category or NONE] = [0, 0, 0]
+        p = pools.get(t.pool or NONE)
+        if p is None:
+            p = pools[t.pool or NONE] = [0, 0, 0]
+        for acc in (c, p, tot):
             acc[0] += 1
             acc[1] += late
             acc[2] += still_open
@@ -353,17 +422,17 @@ def is_open(t: ThreadFact) -> bool:
     progress whose last message is from the patient."""
     if t.task_status is not None or t.business_status is not None:
         return t.task_status not in CLOSED_TASK and t.business_status != "done"
-    return t.status == "in-progress" and bool(t.messages) and t.messages[-1].from_patient
+    return t.status == "in-progress" and bool(t.messages) and bool(t.messages[-1][1])
 
 
 def waiting_since(t: ThreadFact) -> float | None:
     """Since when the patient waits: the first patient message after the last staff message;
     else the thread's creation (or its first message)."""
     since = None
-    for m in reversed(t.messages):
-        if not m.from_patient:
+    for sent, from_patient, _, _ in reversed(t.messages):
+        if not from_patient:
             break
-        since = m.sent
+        since = sent
     if since is None:
         since = t.created if t.created is not None else (
             t.messages[0].sent if t.messages else None)
@@ -400,24 +469,6 @@ def backlog(threads: Iterable[ThreadFact], now: float) -> Backlog:
     return Backlog({k: tuple(v) for k, v in sorted(pools.items())}, tuple(total), unowned)
 
 
-def staff_replies(threads: Iterable[ThreadFact], win: Window) -> dict[str, tuple[int, ...]]:
-    """Staff messages sent in the window, per sender (``Practitioner/ID``) per local day.
-    Busiest first (then by reference)."""
-    n = len(win.days)
-    out: dict[str, list[int]] = {}
-    starts, lo, hi = win.starts, win.start, win.end
-    for t in threads:
-        for m in t.messages:
-            s = m.sent
-            if m.from_patient or s < lo or s > hi:
-                continue
-            row = out.get(m.sender or NONE)
-            if row is None:
-                row = out[m.sender or NONE] = [0] * n
-            row[bisect_right(starts, s) - 1] += 1
-    return {k: tuple(v) for k, v in sorted(out.items(), key=lambda kv: (-sum(kv[1]), kv[0]))}
-
-
 # --------------------------------------------------------------------------- the whole report
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -442,17 +493,25 @@ def compute(threads: Sequence[ThreadFact], *, now: datetime, days: int, rules: R
             staff_names: dict[str, str] | None = None,
             allowance: Allowance | None = None) -> Report:
     """Every figure over the last ``days`` local days of the clinic (``rules.calendar``)."""
+    with paused_gc():
+        return _compute(threads, now, days, rules, staff_names, allowance)
+
+
+def _compute(threads: Sequence[ThreadFact], now: datetime, days: int, rules: Rules,
+             staff_names: dict[str, str] | None, allowance: Allowance | None) -> Report:
     cal = rules.calendar
     win = Window.last_days(now, days, cal.timezone)
     clock = BusinessClock(cal, win.start, win.end)  # response times start in the window
     allowed = allowance or policy_allowance(rules)
+    vol, staff = _daily(threads, win)
+    exchanges = _exchanges(threads, win, clock)
     return Report(
         window=win,
-        volume=volume(threads, win),
-        response=response_times(threads, win, clock),
-        breaches=breaches(threads, win, clock, allowed),
+        volume=vol,
+        response=_response(exchanges),
+        breaches=_breaches(exchanges, allowed),
         backlog=backlog(threads, win.end),
-        staff=staff_replies(threads, win),
+        staff=staff,
         staff_names=dict(staff_names or {}),
     )
 
