@@ -41,7 +41,6 @@ from triage_tui.domain.fhir import (
     MalformedResource,
     parse_records,
     parse_task,
-    ref_str,
     reply_communication,
     task_changes_applied,
     task_update,
@@ -413,7 +412,7 @@ class Pusher:
         if self.on_conflict is not None:
             self.on_conflict(conflict)
 
-    def _describe(self, task: Task | None, body: Any) -> str:
+    def _describe(self, task: Task | None, body: Any) -> str:  # noqa: ARG002
         if task is None:
             return "Someone else changed this task; nothing was overwritten."
         who = "nobody"
@@ -423,14 +422,12 @@ class Pusher:
                 p = self.store.practitioner(task.owner_ref.split("/", 1)[1])
                 if p is not None and p.name:
                     who = p.name
-        requester = ref_str(body.get("requester")) if isinstance(body, dict) else None
         parts = [f"Someone else changed this task: now {task.business_status} "
                  f"({task.status}), owner {who}"]
         if task.pool:
             parts.append(f"pool {task.pool}")
         if task.last_modified:
             parts.append(f"at {task.last_modified:%Y-%m-%d %H:%M} UTC")
-        del requester
         return ", ".join(parts) + ". Your change was not sent; nothing was overwritten."
 
     async def _hold(self, item: OutboxItem, result: PushResult) -> None:
