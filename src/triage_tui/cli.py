@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # First: before any command module (or Textual) is imported, clear TEXTUAL_LOG,
+    # TEXTUAL_SCREENSHOT, TEXTUAL_PRESS... and route logs/crashes to PHI-safe files (issue 8).
+    from triage_tui.security.startup import harden
+
+    harden()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
