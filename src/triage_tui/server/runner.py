@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from triage_tui.server.auth import TokenVerifier, static_token
 
@@ -32,6 +33,7 @@ class ServerThread:
         simulate_interval: tuple[float, float] = (20.0, 60.0),
         verify_token: TokenVerifier | None = None,
         log_level: str = "warning",
+        oauth: Any = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.token = token
@@ -44,6 +46,7 @@ class ServerThread:
         self.simulate_interval = simulate_interval
         self.verify_token = verify_token or static_token(token)
         self.log_level = log_level
+        self.oauth = oauth  # server.oauth.OAuthIssuer: token endpoint + smart-configuration
         self.storage = None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -96,9 +99,12 @@ class ServerThread:
             from triage_tui.server.seed import seed_storage
 
             self.seeded = seed_storage(self.storage, self.seed, self.n_threads)
-        app = create_app(self.storage, verify_token=self.verify_token, faults=self.faults,
+        verify = self.verify_token if self.oauth is None else self.oauth.verifier(self.verify_token)
+        app = create_app(self.storage, verify_token=verify, faults=self.faults,
                          simulate_seed=(self.seed or 0) if self.simulate else None,
                          simulate_interval=self.simulate_interval)
+        if self.oauth is not None:
+            app = self.oauth.wrap(app)
         sock = self._bind()
         config = uvicorn.Config(app, log_level=self.log_level, access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=2, timeout_keep_alive=5)
