@@ -121,15 +121,17 @@ class FhirClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         on_transport: Callable[[bool], None] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """``auth`` (e.g. :class:`triage_tui.sync.auth.BearerAuth`) replaces ``token``."""
         self.base_url = check_server_url(base_url, allow_insecure_http=allow_insecure_http)
         self._base = urlsplit(self.base_url)
         headers = {"Accept": f"{FHIR_JSON}, application/json;q=0.9", "User-Agent": USER_AGENT}
-        if token:
+        if token and auth is None:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.AsyncClient(
             headers=headers, timeout=timeout, transport=transport, follow_redirects=False,
-            verify=True,
+            verify=True, auth=auth,
         )
         self.max_retries = max_retries
         self.backoff_base = backoff_base
