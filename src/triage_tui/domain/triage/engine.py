@@ -122,14 +122,28 @@ class _Owner:
     term: str
     weight: float  # category score (kind category)
     negatable: bool
+    pattern: bool = False
+
+
+@dataclass(slots=True)
+class _Terms:
+    """One trie-shaped regex over the terms of one kind, and the owners of each term."""
+
+    rx: re.Pattern[str]
+    exact: dict[str, list[_Owner]]
+    prefix: dict[str, list[_Owner]]
+    max_prefix: int
+    memo: dict[str, list[_Owner]] = field(default_factory=dict)
+    """Matched text -> owners (a bounded cache: the same phrasings recur)."""
 
 
 @dataclass(slots=True)
 class _Compiled:
-    terms: re.Pattern[str]
-    exact: dict[str, list[_Owner]]
-    prefix: dict[str, list[_Owner]]
-    max_prefix: int
+    urgent_terms: _Terms
+    category_terms: _Terms
+    """Two scans: an urgent phrase overlapping a category phrase ("tengo dolor" / "dolor de
+    pecho") must still be found; one contained in a longer phrase of the other kind
+    ("emergency" in "emergency contact", "seizure" in "seizure meds") is dropped."""
     patterns: list[tuple[re.Pattern[str], _Owner]]
     gate: re.Pattern[str] | None
     """Zero-width search finding every position where some pattern's literal prefix starts."""
@@ -143,9 +157,10 @@ class _Compiled:
     cue_exact: dict[str, frozenset[str]]
     cue_prefix: dict[str, frozenset[str]]
     cue_numbered: list[tuple[re.Pattern[str], frozenset[str]]]
+    secondary: re.Pattern[str] | None
+    """Markers of a second request ("also", "PS", "otra cosa")."""
+    category_weight: dict[str, float]
     cue_memo: dict[str, frozenset[str]] = field(default_factory=dict)
-    memo: dict[str, list[_Owner]] = field(default_factory=dict)
-    """Matched text -> owners (a bounded cache: the same phrasings recur)."""
 
 
 _WORD = re.compile(r"\w+")
@@ -172,15 +187,17 @@ def compile_rules(rules: Rules) -> _Compiled:
     if hit is not None:
         return hit
     s = rules.settings
-    exact: dict[str, list[_Owner]] = {}
-    prefix: dict[str, list[_Owner]] = {}
-    all_terms: list[str] = []
+    tables: dict[str, tuple[dict[str, list[_Owner]], dict[str, list[_Owner]], list[str]]] = {
+        "urgent": ({}, {}, []),
+        "category": ({}, {}, []),
+    }
 
     def add(term: str, owner: _Owner) -> None:
         t = fold(term.strip())[0]
         key = term_key(t.rstrip("*"))
         if not key:
             return
+        exact, prefix, all_terms = tables[owner.kind]
         all_terms.append(t)
         table = prefix if t.endswith("*") else exact
         lst = table.setdefault(key, [])
@@ -205,7 +222,7 @@ def compile_rules(rules: Rules) -> _Compiled:
         for t in rule.terms:
             add(t, _Owner("urgent", rule.id, t, 0.0, True))
         for p in rule.patterns:
-            add_pattern(p, _Owner("urgent", rule.id, p, 0.0, True))
+            add_pattern(p, _Owner("urgent", rule.id, p, 0.0, True, True))
     for cat, rule in rules.categories.items():
         for t in rule.terms:
             add(t, _Owner("category", cat.value, t, s.term_weight, rule.negatable))
@@ -236,11 +253,18 @@ def compile_rules(rules: Rules) -> _Compiled:
         key = term_key(ph.rstrip("*"))
         table = cue_prefix if ph.endswith("*") else cue_exact
         table[key] = table.get(key, frozenset()) | ks
+    def terms(kind: str) -> _Terms:
+        exact, prefix, all_terms = tables[kind]
+        return _Terms(
+            rx=re.compile(trie_regex(all_terms)),
+            exact=exact,
+            prefix=prefix,
+            max_prefix=max((len(k) for k in prefix), default=0),
+        )
+
     compiled = _Compiled(
-        terms=re.compile(trie_regex(all_terms)),
-        exact=exact,
-        prefix=prefix,
-        max_prefix=max((len(k) for k in prefix), default=0),
+        urgent_terms=terms("urgent"),
+        category_terms=terms("category"),
         patterns=patterns,
         gate=re.compile(r"(?<!\w)(?:" + _plain_trie(gate_owners) + ")") if gate_owners else None,
         gate_owners=gate_owners,
@@ -250,6 +274,8 @@ def compile_rules(rules: Rules) -> _Compiled:
         cue_exact=cue_exact,
         cue_prefix=cue_prefix,
         cue_numbered=cue_numbered,
+        secondary=re.compile(trie_regex([fold(x.strip())[0] for x in c.secondary])) if c.secondary else None,
+        category_weight={cat.value: rule.weight for cat, rule in rules.categories.items()},
     )
     rules._cache["compiled"] = compiled
     return compiled
@@ -315,9 +341,13 @@ class _Doc:
     def in_hit(self, a: int, b: int) -> bool:
         return any(hs <= a and b <= he for hs, he in self.hit_spans)
 
-    def cue(self, s: int, e: int, rules: Rules, full: bool = True) -> tuple[CueKind, int, int] | None:
+    def cue(
+        self, s: int, e: int, rules: Rules, full: bool = True, inner: bool = False
+    ) -> tuple[CueKind, int, int] | None:
         """The cue cancelling the match at [s, e), if any. ``full=False`` (category terms)
-        checks only the cues before the term (negation, hypothetical)."""
+        checks only the cues before the term (negation, hypothetical). ``inner`` (urgent
+        patterns, which may span several words: "baby ... no fever") also looks for a negation
+        cue inside the span, just before its last words and in the same clause."""
         if self.ev_start is None:
             self._scan()
         st = rules.settings
@@ -345,6 +375,20 @@ class _Doc:
             return (kind, a, b)
         if not full:
             return None
+        if inner:
+            i = bisect_right(ev_s, s)
+            while i < len(ev_s) and ev_s[i] < e:
+                a, b = ev_s[i], ev_e[i]
+                i += 1
+                if b >= e or "neg" not in ev_k[i - 1]:
+                    continue
+                if self._words_between(b, e) > 2:
+                    continue
+                starts = self.brk[0]
+                j = bisect_left(starts, b)
+                if j < len(starts) and starts[j] < e:
+                    continue  # a clause break between the cue and the end of the match
+                return ("negation", a, b)
         # after the term
         i = bisect_left(ev_s, e)
         while i < len(ev_s) and ev_s[i] < ce:
@@ -402,26 +446,22 @@ def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
     return kinds
 
 
-def _lookup(cp: _Compiled, matched: str) -> list[_Owner]:
-    hit = cp.memo.get(matched)
+def _lookup(tt: _Terms, matched: str) -> list[_Owner]:
+    hit = tt.memo.get(matched)
     if hit is not None:
         return hit
-    owners = _lookup_key(cp, matched)
-    if len(cp.memo) < 50_000:
-        cp.memo[matched] = owners
-    return owners
-
-
-def _lookup_key(cp: _Compiled, matched: str) -> list[_Owner]:
     key = term_key(matched)
-    owners = cp.exact.get(key)
-    if owners:
-        return owners
-    for n in range(min(len(key), cp.max_prefix), 0, -1):
-        owners = cp.prefix.get(key[:n])
-        if owners:
-            return owners
-    return []
+    owners = tt.exact.get(key)
+    if not owners:
+        owners = []
+        for n in range(min(len(key), tt.max_prefix), 0, -1):
+            found = tt.prefix.get(key[:n])
+            if found:
+                owners = found
+                break
+    if len(tt.memo) < 50_000:
+        tt.memo[matched] = owners
+    return owners
 
 
 def classify(
@@ -451,9 +491,35 @@ def classify(
     text_start = sub_end + len(_SEP)
 
     raw: list[tuple[int, int, str, _Owner]] = []
-    for m in cp.terms.finditer(norm):
-        for owner in _lookup(cp, m.group()):
-            raw.append((m.start(), m.end(), m.group(), owner))
+    uspans: list[tuple[int, int]] = []
+    tt = cp.urgent_terms
+    for m in tt.rx.finditer(norm):
+        g = m.group()
+        owners = _lookup(tt, g)
+        if owners:
+            a, b = m.span()
+            uspans.append((a, b))
+            for owner in owners:
+                raw.append((a, b, g, owner))
+    tt = cp.category_terms
+    cspans: list[tuple[int, int]] = []
+    for m in tt.rx.finditer(norm):
+        g = m.group()
+        a, b = m.span()
+        if uspans and any(ua <= a and b <= ub and ub - ua > b - a for ua, ub in uspans):
+            continue  # "chest" inside "chest pain": the longer phrase speaks
+        for owner in _lookup(tt, g):
+            raw.append((a, b, g, owner))
+        if uspans:
+            cspans.append((a, b))
+    if cspans:
+        # "emergency" inside "emergency contact", "seizure" inside "seizure meds"
+        shadowed = {
+            (ua, ub) for ua, ub in uspans
+            if any(a <= ua and ub <= b and b - a > ub - ua for a, b in cspans)
+        }
+        if shadowed:
+            raw = [r for r in raw if r[3].kind != "urgent" or (r[0], r[1]) not in shadowed]
     if cp.gate is not None:
         last_end: dict[int, int] = {}
         go = cp.gate_owners
@@ -493,13 +559,21 @@ def classify(
         raw = kept
     doc.hit_spans = [(r[0], r[1]) for r in raw if r[3].kind == "urgent"]
 
+    # matches after a second-request marker ("also", "PS") that follows a first request weigh less
+    sec_from = len(norm) + 1
+    if cp.secondary is not None and st.secondary_weight != 1.0 and raw:
+        first = min((r[0] for r in raw if r[0] >= text_start), default=None)
+        if first is not None:
+            for m in cp.secondary.finditer(norm, first + 1):
+                sec_from = m.start()
+                break
     scores: dict[Category, float] = {}
     matches: list[Match] = []
     priority = Priority.ROUTINE
     groups: dict[str, tuple[str, str]] = {}
     for s, e, _mt, owner in raw:
         urgent = owner.kind == "urgent"
-        cue = doc.cue(s, e, rules, full=urgent) if owner.negatable else None
+        cue = doc.cue(s, e, rules, full=urgent, inner=owner.pattern) if owner.negatable else None
         if offsets is not None:
             os_, oe = offsets[s], offsets[e]
         else:
@@ -520,7 +594,7 @@ def classify(
         else:
             match = Match(a, b, fld, src[a:b], owner.term, owner.kind, owner.group)
         matches.append(match)
-        mult = st.subject_weight if in_subject else 1.0
+        mult = st.subject_weight if in_subject else (st.secondary_weight if s >= sec_from else 1.0)
         if urgent:
             rule = rules.urgent[owner.group]
             groups[rule.id] = (rule.priority.value, rule.description)
@@ -533,6 +607,9 @@ def classify(
             scores[cat] = scores.get(cat, 0.0) + owner.weight * mult
 
     if scores:
+        cw = cp.category_weight
+        for cat in scores:
+            scores[cat] *= cw.get(cat.value, 1.0)
         best = max(scores.values())
         rules_category = next(c for c in _TIE_ORDER if scores.get(c, 0.0) == best)
     else:

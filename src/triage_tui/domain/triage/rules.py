@@ -80,6 +80,10 @@ class Settings:
     """A post-negation cue ("... has resolved") negates a term at most this many words after."""
     hypothetical_window: int = 4
     """Like ``negation_window`` for hypothetical cues ("if I get ...")."""
+    secondary_weight: float = 1.0
+    """Category matches in the body after a secondary-intent marker (``[cues] secondary``:
+    "also", "PS", "one more thing", "otra cosa") count this many times: the first request is
+    the primary need."""
     languages: tuple[str, ...] = ("en", "es")
     """Languages whose terms are active. All are applied to every message: patients mix
     languages and the language on file is often wrong."""
@@ -98,6 +102,9 @@ class CategoryRule:
     """Regular expressions over the folded text (lower case, no accents)."""
     negatable: bool = False
     """Whether negated matches are ignored ("no fever" says nothing for clinical)."""
+    weight: float = 1.0
+    """Multiplies every score of this category (below 1 for a generic category such as
+    clinical, whose words also appear in requests of the specific ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,9 @@ class Cues:
     """Words that end the reach of a cue ("but", "pero"); punctuation always does."""
     history_break: tuple[str, ...] = ()
     """Extra words that end the reach of a history cue ("and", "y")."""
+    secondary: tuple[str, ...] = ()
+    """Markers of a second request ("also", "PS", "one more thing", "otra cosa"): category
+    matches after the first one weigh ``settings.secondary_weight``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,16 +452,18 @@ class _Validator:
 
     def category(self, cat: Category, body: Any, langs: tuple[str, ...]) -> CategoryRule:
         path = ("category", cat.value)
-        tbl = self.table(body, path, {"terms", "strong_terms", "patterns", "negatable"})
+        tbl = self.table(body, path, {"terms", "strong_terms", "patterns", "negatable", "weight"})
         neg = tbl.get("negatable", False)
         if not isinstance(neg, bool):
             raise self.fail((*path, "negatable"), "must be true or false")
+        weight = float(self.number(tbl.get("weight", 1.0), (*path, "weight")))
         return CategoryRule(
             name=cat,
             terms=self.per_language(tbl.get("terms"), (*path, "terms"), langs),
             strong_terms=self.per_language(tbl.get("strong_terms"), (*path, "strong_terms"), langs),
             patterns=self.per_language(tbl.get("patterns"), (*path, "patterns"), langs, regex=True),
             negatable=neg,
+            weight=weight,
         )
 
     def urgent_rule(self, uid: str, body: Any, langs: tuple[str, ...]) -> UrgentRule | None:
