@@ -203,7 +203,8 @@ def compile_query(rtype: str, params: list[tuple[str, str]]) -> Query:
             if value not in ("true", "false"):
                 raise bad_request(f"{raw_name} must be true or false")
             neg = "NOT " if value == "true" else ""
-            q.where.append(f"{neg}EXISTS (SELECT 1 FROM {table} x WHERE x.res = r.rid AND x.param = ?)")
+            q.where.append(f"{neg}EXISTS (SELECT 1 FROM {table} x INDEXED BY {table}_rp "
+                           "WHERE x.res = r.rid AND x.param = ?)")
             q.args.append(name)
             continue
         if p.kind == "token":

@@ -60,13 +60,16 @@ CREATE TABLE IF NOT EXISTS hist (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_token (res INTEGER NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_token_q ON idx_token(param, code, res);
-CREATE INDEX IF NOT EXISTS idx_token_r ON idx_token(res);
+DROP INDEX IF EXISTS idx_token_r;
+CREATE INDEX IF NOT EXISTS idx_token_rp ON idx_token(res, param);
 CREATE TABLE IF NOT EXISTS idx_ref (res INTEGER NOT NULL, param TEXT NOT NULL, ttype TEXT NOT NULL, tid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_ref_q ON idx_ref(param, tid, ttype, res);
-CREATE INDEX IF NOT EXISTS idx_ref_r ON idx_ref(res);
+DROP INDEX IF EXISTS idx_ref_r;
+CREATE INDEX IF NOT EXISTS idx_ref_rp ON idx_ref(res, param);
 CREATE TABLE IF NOT EXISTS idx_date (res INTEGER NOT NULL, param TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_date_q ON idx_date(param, lo);
-CREATE INDEX IF NOT EXISTS idx_date_r ON idx_date(res);
+DROP INDEX IF EXISTS idx_date_r;
+CREATE INDEX IF NOT EXISTS idx_date_rp ON idx_date(res, param);
 """
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -135,10 +138,16 @@ class Storage:
             elif int(row[0]) != SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path}: server db schema {row[0]}, expected {SCHEMA_VERSION}")
             last = self.db.execute("SELECT max(lu) FROM hist").fetchone()[0]
+            # Planner statistics (the keyset/IN-subquery plans depend on them); cheap when fresh.
+            self.db.execute("PRAGMA optimize=0x10002")
         self._last_us = int(last or 0)
 
     def close(self) -> None:
         with self._lock:
+            try:
+                self.db.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
             self.db.close()
 
     # ---- clock and transactions ------------------------------------------------------------
@@ -534,6 +543,8 @@ class Storage:
                 if len(res_rows) >= batch:
                     flush()
             flush()
+        with self._lock:
+            self.db.execute("ANALYZE")
         return n
 
     def is_empty(self) -> bool:
