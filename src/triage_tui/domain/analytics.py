@@ -529,8 +529,9 @@ def _r(v: float | None) -> float | None:
 
 
 def report_rows(rep: Report) -> list[dict[str, object]]:
-    """Every number of the report as flat rows (:data:`ROW_FIELDS`): the CSV and JSON of
-    ``triage-tui report`` and the screen's table show exactly these."""
+    """Every number of the report as flat rows (:data:`ROW_FIELDS`): the CSV of
+    ``triage-tui report`` and the screen's table show exactly these. Summary figures first
+    (response times, breaches, backlog), then the daily series (volume, replies)."""
     rows: list[dict[str, object]] = []
 
     def add(figure: str, group: str, key: str, day: str, value: object, unit: str) -> None:
@@ -538,12 +539,6 @@ def report_rows(rep: Report) -> list[dict[str, object]]:
                      "unit": unit})
 
     days = [d.isoformat() for d in rep.days]
-    for group, table in (("category", rep.volume.by_category), ("pool", rep.volume.by_pool)):
-        for key, counts in table.items():
-            for d, v in zip(days, counts, strict=True):
-                add("volume", group, key, d, v, "messages")
-    for d, v in zip(days, rep.volume.total, strict=True):
-        add("volume", "all", "all", d, v, "messages")
     for key, s in rep.response.items():
         group = "all" if key == "all" else "category"
         add("response_threads", group, key, "", s.threads, "threads")
@@ -562,6 +557,12 @@ def report_rows(rep: Report) -> list[dict[str, object]]:
         for label, v in zip(labels, counts, strict=True):
             add("backlog", "all" if key == "all" else "pool", key, label, v, "threads")
     add("backlog_unassigned", "all", "all", "", rep.backlog.unassigned, "threads")
+    for group, table in (("category", rep.volume.by_category), ("pool", rep.volume.by_pool)):
+        for key, counts in table.items():
+            for d, v in zip(days, counts, strict=True):
+                add("volume", group, key, d, v, "messages")
+    for d, v in zip(days, rep.volume.total, strict=True):
+        add("volume", "all", "all", d, v, "messages")
     for ref, counts in rep.staff.items():
         for d, v in zip(days, counts, strict=True):
             add("replies", "staff", rep.staff_name(ref), d, v, "messages")

@@ -1,0 +1,99 @@
+"""The analytics screen: Pilot checks of state, and snapshots at 120x40 and 80x24.
+
+Update snapshots with ``pytest tests/analytics --snapshot-update`` and look at every SVG.
+"""
+
+from __future__ import annotations
+
+import pytest
+from analytics_app import AnalyticsApp
+
+from triage_tui.screens.analytics import AnalyticsScreen
+from textual.widgets import DataTable, Tabs
+
+SIZES = [(120, 40), (80, 24)]
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_loads_and_switches_range():
+    app = AnalyticsApp(days=7)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AnalyticsScreen)
+        assert screen.report is not None and len(screen.report.days) == 7
+        assert screen.report.staff_name("Practitioner/a") == "Alex Rivera"
+        assert app.focused is screen.query_one("#range", Tabs)
+        await pilot.press("right")  # 30 days
+        await settle(pilot)
+        assert screen.days == 30 and len(screen.report.days) == 30
+        assert sum(screen.report.volume.total) == 13
+        await pilot.press("right")
+        await settle(pilot)
+        assert screen.days == 90
+
+
+async def test_table_has_the_report_rows():
+    from triage_tui.domain.analytics import report_rows
+
+    app = AnalyticsApp(days=7)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#table", DataTable)
+        assert table.row_count == len(report_rows(screen.report))
+        first = table.get_row_at(0)
+        assert first[:3] == ["Threads arrived", "category", "admin"]
+
+
+async def test_back_dismisses():
+    app = AnalyticsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, AnalyticsScreen)
+
+
+async def test_error_is_shown_not_raised():
+    from triage_tui.cache.errors import CacheLocked
+
+    def locked(store, since):  # noqa: ANN001
+        raise CacheLocked()
+
+    app = AnalyticsApp(loader=locked)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        msg = str(app.screen.query_one("#message").render())
+        assert "locked" in msg.lower()
+
+
+def snap(snap_compare, app, size, *keys: str) -> bool:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_charts(snap_compare, size):
+    assert snap(snap_compare, AnalyticsApp(days=7), size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_table(snap_compare, size):
+    # tab: from the range tabs to the view tabs; right: the Table view
+    assert snap(snap_compare, AnalyticsApp(days=7), size, "tab", "right")
+
+
+def test_snapshot_sixteen_colours_ascii(snap_compare):
+    app = AnalyticsApp(days=30, ascii_only=True, theme="triage-contrast")
+    assert snap(snap_compare, app, (80, 24))
