@@ -116,6 +116,9 @@ COMMANDS: tuple[Command, ...] = (
        VIEW, INBOX),
     _c("toggle_context", "i", "Context", "Show or hide the patient context panel.", VIEW, THREAD),
     _c("change_theme", "f9", "Theme", "Choose the colour theme.", VIEW, APP),
+    _c("analytics", "f6", "Analytics",
+       "Charts of message volume, response times, breaches, backlog and staff replies.",
+       VIEW, APP),
     # --- general ----------------------------------------------------------------------------
     _c("help", "question_mark,f1", "Help", "List every command and its keys.", GENERAL, APP,
        footer=True),

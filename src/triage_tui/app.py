@@ -225,6 +225,14 @@ class TriageApp(App[None]):
         self.engine.kick()
         self.notify("Syncing…")
 
+    def action_analytics(self) -> None:
+        """Open the analytics screen (issue 9); its figures are read in a worker."""
+        from triage_tui.screens.analytics import AnalyticsScreen
+
+        if self.session is None or isinstance(self.screen, AnalyticsScreen):
+            return
+        self.push_screen(AnalyticsScreen(self.session))
+
     # --- lock -----------------------------------------------------------------------------------
     def on_event(self, event: events.Event):  # type: ignore[override]
         if isinstance(event, events.Key):
