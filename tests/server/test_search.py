@@ -98,6 +98,8 @@ def test_last_updated_windows(client, thread):
     # the Z form and a plus sign that arrived unencoded (a space) both parse
     z = stamps[0].replace("+00:00", "Z")
     assert q(("_lastUpdated", f"gt{z}"), ("_sort", "_lastUpdated")) == ids[1:]
+    raw = client.get(f"/Communication?part-of={thread['hid']}&_sort=_lastUpdated&_lastUpdated=gt{stamps[0]}")
+    assert _ids(raw.json()) == ids[1:]
     r = client.get("/Communication", params={"_lastUpdated": "gtnot-a-date"})
     assert r.status_code == 400
 

@@ -335,7 +335,7 @@ def create_app(
     verify_token: TokenVerifier,
     faults: bool = False,
     simulate_seed: int | None = None,
-    simulate_interval: tuple[float, float] = (20.0, 60.0),
+    simulate_interval: tuple[float, float] | None = None,
 ) -> Any:
     """Build the ASGI app. ``faults`` adds the /_test endpoints (tests only);
     ``simulate_seed`` starts the background arrival of new patient messages."""

@@ -30,7 +30,7 @@ class ServerThread:
         port: int = 0,
         faults: bool = False,
         simulate: bool = False,
-        simulate_interval: tuple[float, float] = (20.0, 60.0),
+        simulate_interval: tuple[float, float] | None = None,
         verify_token: TokenVerifier | None = None,
         log_level: str = "warning",
         oauth: Any = None,

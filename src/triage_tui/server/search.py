@@ -86,7 +86,8 @@ def _prefixed(value: str) -> tuple[str, str]:
 
 def _date_range(value: str, name: str) -> tuple[int, int]:
     try:
-        return fhirtime.parse_range(value)
+        # a '+' of a zone offset sent unencoded in a URL arrives as a space (HAPI tolerates it too)
+        return fhirtime.parse_range(value.replace(" ", "+"))
     except ValueError:
         raise bad_request(f"Invalid date value for search parameter {name!r}") from None
 

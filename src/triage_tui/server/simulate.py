@@ -51,8 +51,10 @@ def store_resources(storage: Storage, resources: list[dict[str, Any]]) -> int:
     return len(resources)
 
 
-async def run_simulator(storage: Storage, seed: int, interval: tuple[float, float] = (20.0, 60.0)
+async def run_simulator(storage: Storage, seed: int, interval: tuple[float, float] | None = None
                         ) -> None:
+    """Forever: wait, ask the simulator for one arrival, store it. The wait is
+    ``sim.next_delay()`` (20-60 s) unless ``interval`` (min, max seconds) is given (tests)."""
     try:
         from triage_tui.server.synth.simulate import Simulator  # type: ignore[import-not-found]
     except ImportError as exc:
@@ -62,7 +64,13 @@ async def run_simulator(storage: Storage, seed: int, interval: tuple[float, floa
     rng = random.Random(seed ^ 0x5EED)
     view = StoreView(storage)
     while True:
-        await asyncio.sleep(rng.uniform(*interval))
+        if interval is not None:
+            delay = rng.uniform(*interval)
+        elif hasattr(sim, "next_delay"):
+            delay = sim.next_delay()
+        else:
+            delay = rng.uniform(20.0, 60.0)
+        await asyncio.sleep(delay)
         try:
             resources = sim.arrival(datetime.now(UTC), view) or []
             n = store_resources(storage, list(resources))
