@@ -97,3 +97,35 @@ def test_snapshot_table(snap_compare, size):
 def test_snapshot_sixteen_colours_ascii(snap_compare):
     app = AnalyticsApp(days=30, ascii_only=True, theme="triage-contrast")
     assert snap(snap_compare, app, (80, 24))
+
+
+async def test_opened_from_the_app_with_f6():
+    """The registry command opens the screen in the real app; a CacheAPI without a file
+    (the app tests' FakeStore) is read through queue() and messages()."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
+    try:
+        from app_fake_store import NOW, FakeStore
+    finally:
+        sys.path.pop(0)
+    from triage_tui.app import TriageApp
+    from triage_tui.config import Config
+
+    app = TriageApp(Config(animations=False, idle_lock_minutes=0), store=FakeStore(),
+                    user_ref="Practitioner/nurse1", clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AnalyticsScreen)
+        assert screen.report is not None
+        assert sum(screen.report.volume.total) > 0
+        await pilot.press("f6")  # already there: no second screen
+        await settle(pilot)
+        assert sum(isinstance(s, AnalyticsScreen) for s in app.screen_stack) == 1
+        await pilot.press("q")
+        await settle(pilot)
+        assert not isinstance(app.screen, AnalyticsScreen)
