@@ -47,6 +47,13 @@ class ServerConfig:
     token: str | None = None
     """Static bearer token (demo and test servers). Prefer the keyring or --token for real ones."""
 
+    client_id: str | None = None
+    """OAuth 2.0 client id (client credentials). The secret is never in this file: it comes from
+    ``TRIAGE_TUI_CLIENT_SECRET`` or the OS keyring."""
+
+    token_endpoint: str | None = None
+    """OAuth token endpoint; default: discovered from ``{url}/.well-known/smart-configuration``."""
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -58,8 +65,14 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     """Key overrides: command id -> comma-separated keys. Ids are listed on the help screen."""
 
-    idle_lock_minutes: int = 10
+    idle_lock_minutes: int = 5
     """Hide the queue and ask for the passphrase again after this many idle minutes (0 = never)."""
+
+    retention_days: int = 90
+    """Closed threads idle for longer are purged from the local cache (0 = keep them)."""
+
+    lock_on_hangup: bool = True
+    """Lock (drop the data key) when the terminal hangs up (SIGHUP), e.g. a dropped SSH link."""
 
     ascii_glyphs: bool = False
     """Use plain ASCII marks (``!``, ``*``, ``@``) instead of Unicode glyphs, for old terminals."""
@@ -100,6 +113,8 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config.toml") -> Co
         values["keymap"] = _check_keymap(values["keymap"], source)
     if values.get("idle_lock_minutes", 0) < 0:
         raise ConfigError(f"{source}: key 'idle_lock_minutes' must be 0 or more")
+    if values.get("retention_days", 0) < 0:
+        raise ConfigError(f"{source}: key 'retention_days' must be 0 or more")
     return Config(**values)
 
 
