@@ -18,13 +18,13 @@ class StaffOnlyStore:
     def __init__(self) -> None:
         self.by_id = {p.id: p for p in STAFF}
 
-    def practitioner(self, pid: str):  # noqa: ANN201
+    def practitioner(self, pid: str):
         return self.by_id.get(pid)
 
 
 class AnalyticsApp(App[None]):
     def __init__(self, *, ascii_only: bool = False, theme: str | None = None, days: int = 7,
-                 loader=None) -> None:  # noqa: ANN001
+                 loader=None) -> None:
         super().__init__()
         self.animation_level = "none"
         self.session = Session(StaffOnlyStore(), "Practitioner/a", "Alex Rivera",

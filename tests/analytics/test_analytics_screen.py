@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from analytics_app import AnalyticsApp
+from textual.widgets import DataTable, Tabs
 
 from triage_tui.screens.analytics import AnalyticsScreen
-from textual.widgets import DataTable, Tabs
 
 SIZES = [(120, 40), (80, 24)]
 
@@ -63,7 +63,7 @@ async def test_back_dismisses():
 async def test_error_is_shown_not_raised():
     from triage_tui.cache.errors import CacheLocked
 
-    def locked(store, since):  # noqa: ANN001
+    def locked(store, since):
         raise CacheLocked()
 
     app = AnalyticsApp(loader=locked)

@@ -158,7 +158,7 @@ class BusinessClock:
         cum: list[float] = []
         total = 0.0
         while day <= last:
-            for a, b in policy._open_intervals(calendar, day):  # noqa: SLF001 - same package
+            for a, b in policy._open_intervals(calendar, day):
                 sa, sb = a.timestamp(), b.timestamp()
                 if starts and sa < ends[-1]:  # overlapping config: merge
                     sa = ends[-1]

@@ -187,8 +187,8 @@ class AnalyticsScreen(Screen[None]):
     AnalyticsScreen #message.-shown { display: block; }
     """
 
-    def __init__(self, session: Session, *, rules=None, days: int = DEFAULT_DAYS,  # noqa: ANN001
-                 loader=None) -> None:  # noqa: ANN001
+    def __init__(self, session: Session, *, rules=None, days: int = DEFAULT_DAYS,
+                 loader=None) -> None:
         super().__init__()
         self.session = session
         self.rules = rules
@@ -233,7 +233,7 @@ class AnalyticsScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     @staticmethod
-    def _panel(id: str, title: str, *children) -> Vertical:  # noqa: ANN002
+    def _panel(id: str, title: str, *children) -> Vertical:
         panel = Vertical(*children, id=id, classes="panel")
         panel.border_title = title
         return panel
@@ -281,7 +281,7 @@ class AnalyticsScreen(Screen[None]):
         self.app.call_from_thread(self.show_report,
                                   dataclasses.replace(rep, staff_names=dict(self.names)))
 
-    def _rules(self):  # noqa: ANN202
+    def _rules(self):
         if self.rules is None:
             from triage_tui.domain.triage import load_rules
 

@@ -18,8 +18,19 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-__all__ = ["Chart", "ChartGlyphs", "UNICODE", "ASCII", "bucket", "column_chart", "hbars",
-           "range_bars", "sparkline", "stacked_bars", "fmt_hours"]
+__all__ = [
+    "ASCII",
+    "UNICODE",
+    "Chart",
+    "ChartGlyphs",
+    "bucket",
+    "column_chart",
+    "fmt_hours",
+    "hbars",
+    "range_bars",
+    "sparkline",
+    "stacked_bars",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +265,7 @@ class Chart(Widget):
             return Text("")
         return self._draw(max(10, width), self.glyphs, self._styles())
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+    def get_content_height(self, container, viewport, width: int) -> int:
         return len(self._text(width).plain.split("\n"))
 
     def render(self) -> Text:
