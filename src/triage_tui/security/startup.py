@@ -10,6 +10,9 @@ from triage_tui.security.env import dev_mode, scrub_environment
 
 log = logging.getLogger(__name__)
 
+cleared: list[str] = []
+"""Names of the variables the last :func:`harden` removed (``doctor`` reports them)."""
+
 
 def harden() -> list[str]:
     """Scrub risky variables, send logs to the PHI-safe file, install the crash handler.
@@ -18,6 +21,7 @@ def harden() -> list[str]:
     be written only means no log file.
     """
     removed = scrub_environment()
+    cleared[:] = removed
     from triage_tui.security import logs
 
     with contextlib.suppress(OSError):
