@@ -25,7 +25,7 @@ T12 refill/pharmacy      patient Wed 03-05 16:00 (day before the window), a repl
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from triage_tui.domain.analytics import MessageFact, ThreadFact
@@ -38,7 +38,16 @@ A, B = "Practitioner/a", "Practitioner/b"
 NINE_TO_FIVE = ((time(9), time(17)),)
 CALENDAR = ClinicCalendar(timezone=ZoneInfo("UTC"), hours=(NINE_TO_FIVE,) * 5 + ((), ()),
                           holidays=frozenset())
-RULES = dataclasses.replace(default_rules(), calendar=CALENDAR)
+# The response times the hand-worked answers use, pinned (the shipped policy may change).
+HOURS = {"refill": 16, "appointment": 8, "results": 24, "clinical": 8, "admin": 24}
+RESPONSE_TIME = {
+    **{(c, Priority.ROUTINE): timedelta(hours=h) for c, h in HOURS.items()},
+    ("default", Priority.ROUTINE): timedelta(hours=16),
+    ("default", Priority.URGENT): timedelta(hours=4),
+    ("default", Priority.ASAP): timedelta(hours=1),
+    ("default", Priority.STAT): timedelta(minutes=15),
+}
+RULES = dataclasses.replace(default_rules(), calendar=CALENDAR, response_time=RESPONSE_TIME)
 
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -30,6 +30,21 @@ thu = ["09:00-17:00"]
 fri = ["09:00-17:00"]
 sat = []
 sun = []
+[response_time.default]
+routine = 16
+urgent = 4
+asap = 1
+stat = "15m"
+[response_time.refill]
+routine = 16
+[response_time.appointment]
+routine = 8
+[response_time.results]
+routine = 24
+[response_time.clinical]
+routine = 8
+[response_time.admin]
+routine = 24
 """
 
 
