@@ -1,7 +1,8 @@
 """A small hand-built practice whose figures are worked out by hand (synthetic data only).
 
-Clinic calendar: UTC, Monday-Friday 09:00-17:00, no holidays. Response times: the shipped
-policy (refill 16 h, appointment 8 h, results 24 h, clinical 8 h, admin 24 h; urgent 4 h).
+Clinic calendar: UTC, Monday-Friday 09:00-17:00, no holidays. Response times, pinned below
+as in the shipped policy: refill 16 h, appointment 8 h, results 24 h, clinical 8 h, admin 24 h,
+no category 16 h; urgent 4 h.
 NOW = Wednesday 2025-03-12 12:00 UTC; the 7-day window is Thu 03-06 .. Wed 03-12.
 
 T1  refill/pharmacy      patient Mon 03-10 10:00, a replies Mon 12:30   -> 2.5 bh    done
