@@ -171,3 +171,69 @@ def test_trie_regex_syntax():
 def test_literal_prefixes():
     assert literal_prefixes(r"\b(?:lips?|tongue)\W+x") == {"lip", "tong"}
     assert "" in literal_prefixes(r".*x")
+
+
+# ------------------------------------------------------------------ generalization (issue 5 follow-up)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tengo dolor de pecho que se va al brazo izquierdo",  # "tengo dolor" must not hide "dolor de pecho"
+        "there's a heavy pressure in the middle of my chest and I'm sweating",
+        "feels like an elephant is sitting on my chest",
+        "struggling to get air in, wheezing and everything is tight",
+        "my dad is gasping and his lips look blue",
+        "cant catch my breath and my inhaler isnt helping",
+        "started amoxicillin yesterday and now my tongue feels thick and I'm itchy all over",
+        "se me durmió la mitad de la cara y no me salen las palabras",
+        "her face looks droopy on the left and she's slurring",
+        "I don't see the point in going on anymore and I've been saving up my pills",
+        "ya no le veo sentido a nada y he juntado pastillas",
+        "my son took a bunch of my tylenol",
+        "soaking a pad every hour and dizzy",
+        "I threw up what looks like coffee grounds",
+        "Lindsay (7 weeks) is hot to the touch, 38.5 C",
+        "sugar was 42 and im shaking and sweating",
+        "28 weeks pregnant and a terrible headache and seeing spots",
+        "le falta el aire y los labios se ven morados",
+    ],
+)
+def test_urgent_lay_phrasings(rules, text):
+    assert classify(rules, "", text).urgent, classify(rules, "", text).explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mi bebé está comiendo bien, no tiene fiebre, pero le salió un sarpullido",  # negation inside a pattern span
+        "hives on my arms after new soap, lips n throat fine, just itchy",
+        "I had chest pain last year (it turned out to be reflux), now I just need the refill.",
+        "After the ER visit for chest pain in 2020 they started me on lisinopril.",
+        "Please refill heart pill 12.5 mg",
+        "What are the warning signs of a stroke?",
+        "Please update my emergency contact",
+        "¿pueden mandar mi pastilla del azúcar a Northgate Pharmacy #12?",
+    ],
+)
+def test_not_urgent_more(rules, text):
+    assert not classify(rules, "", text).urgent, classify(rules, "", text).explanation
+
+
+def test_second_request_weighs_less(rules):
+    c = classify(rules, "", "Can I get a sick visit today or tomorrow? Also, please refill my lisinopril 10 mg")
+    assert c.category is Category.APPOINTMENT, c.explanation
+    c = classify(rules, "", "Please refill my lisinopril. PS can I get a sick visit tomorrow?")
+    assert c.category is Category.REFILL, c.explanation
+
+
+def test_specific_requests_beat_generic_words(rules):
+    cases = {
+        "Can you tell me if my A1c is normal? I've been feeling fine": Category.RESULTS,
+        "I'd like to book a follow up for my knee pain": Category.APPOINTMENT,
+        "Prior authorization for allopurinol, the pharmacy says they're waiting on you": Category.ADMIN,
+        "Se me acabó el omeprazol, no tengo fiebre ni nada": Category.REFILL,
+    }
+    for text, want in cases.items():
+        c = classify(rules, "", text)
+        assert c.category is want, (text, c.explanation)

@@ -161,6 +161,8 @@ class _Compiled:
     """Markers of a second request ("also", "PS", "otra cosa")."""
     category_weight: dict[str, float]
     cue_memo: dict[str, frozenset[str]] = field(default_factory=dict)
+    gate_memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Text at a gate hit (``gate_maxlen`` characters) -> patterns to try there."""
 
 
 _WORD = re.compile(r"\w+")
@@ -446,6 +448,20 @@ def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
     return kinds
 
 
+def _gate_patterns(cp: _Compiled, window: str) -> tuple[int, ...]:
+    """Patterns whose literal prefix starts ``window`` (longest prefix first), memoised."""
+    out: list[int] = []
+    go = cp.gate_owners
+    for n in range(len(window), 0, -1):
+        for idx in go.get(window[:n], ()):
+            if idx not in out:
+                out.append(idx)
+    idxs = tuple(out)
+    if len(cp.gate_memo) < 50_000:
+        cp.gate_memo[window] = idxs
+    return idxs
+
+
 def _lookup(tt: _Terms, matched: str) -> list[_Owner]:
     hit = tt.memo.get(matched)
     if hit is not None:
@@ -522,24 +538,25 @@ def classify(
             raw = [r for r in raw if r[3].kind != "urgent" or (r[0], r[1]) not in shadowed]
     if cp.gate is not None:
         last_end: dict[int, int] = {}
-        go = cp.gate_owners
+        gmemo = cp.gate_memo
         pats = cp.patterns
         gmax = cp.gate_maxlen
         for g in cp.gate.finditer(norm):
             pos = g.start()
             window = norm[pos : pos + gmax]
-            for n in range(len(window), 0, -1):
-                idxs = go.get(window[:n])
-                if not idxs:
+            idxs = gmemo.get(window)
+            if idxs is None:
+                idxs = _gate_patterns(cp, window)
+            for idx in idxs:
+                if last_end.get(idx, -1) > pos:
                     continue
-                for idx in idxs:
-                    if last_end.get(idx, -1) > pos:
-                        continue
-                    rx, owner = pats[idx]
-                    m = rx.match(norm, pos)
-                    if m is not None and m.end() > pos:
-                        last_end[idx] = m.end()
-                        raw.append((pos, m.end(), m.group(), owner))
+                rx, owner = pats[idx]
+                m = rx.match(norm, pos)
+                if m is not None:
+                    e = m.end()
+                    if e > pos:
+                        last_end[idx] = e
+                        raw.append((pos, e, m.group(), owner))
     for idx in cp.always:
         rx, owner = cp.patterns[idx]
         for m in rx.finditer(norm):
