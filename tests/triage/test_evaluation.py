@@ -1,8 +1,11 @@
-"""Evaluation on the labelled synthetic corpus (tests/data/triage_corpus.jsonl).
+"""Evaluation on the labelled synthetic corpora (tests/data/triage_corpus.jsonl and
+tests/data/triage_holdout2.jsonl).
 
 Prints per-category precision/recall/F1, macro-F1, urgent recall and false-positive rate for
-the ``tune`` split (the rules were tuned on it) and the ``holdout`` split (never tuned on), and
-asserts the issue's targets on holdout. Run with ``-s`` to see the table.
+the ``tune`` split (the rules were tuned on it), the corpus ``holdout`` split and the second
+holdout set (never tuned on), and for the combined never-tuned set. The issue's targets are
+asserted on the combined set. Only aggregates are printed (never a row). Run with ``-s`` to see
+the tables.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from triage_tui.domain.codes import Category
 from triage_tui.domain.triage import classify, default_rules
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
+HOLDOUT2 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout2.jsonl"
 CATEGORIES = [c.value for c in Category]
 
 
@@ -88,18 +92,47 @@ def holdout(corpus) -> dict:
 
 
 def test_evaluation_report(corpus, holdout):
-    """Prints the tables; guards against regressions below the figures measured when the
-    rules were first evaluated on holdout (urgent recall 14/16, FPR 2/108, macro-F1 0.847)."""
+    """Prints the tables; guards against regressions below the figures measured on holdout
+    (first evaluation: urgent recall 14/16, FPR 2/108, macro-F1 0.847; after the generalization
+    pass: urgent recall 14/16, FPR 2/108, macro-F1 0.888)."""
     tune = _metrics([r for r in corpus if r["split"] == "tune"])
     print(_table("tune (rules tuned on these)", tune))
     print(_table("holdout (never tuned on)", holdout))
     assert holdout["urgent_recall"] >= 0.875
     assert holdout["urgent_fpr"] <= 0.10
-    assert holdout["macro_f1"] >= 0.84
+    assert holdout["macro_f1"] >= 0.88
 
 
-@pytest.mark.xfail(reason="issue 5 targets not yet met on holdout (recall 0.875, macro-F1 0.847)", strict=False)
-def test_issue_targets_on_holdout(holdout):
-    assert holdout["urgent_recall"] >= 0.98
-    assert holdout["urgent_fpr"] <= 0.10
-    assert holdout["macro_f1"] >= 0.85
+@pytest.fixture(scope="module")
+def holdout2_rows() -> list[dict]:
+    if not HOLDOUT2.exists():
+        pytest.skip("no second holdout at tests/data/triage_holdout2.jsonl")
+    return [json.loads(line) for line in HOLDOUT2.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def never_tuned(corpus, holdout2_rows) -> dict:
+    return _metrics([r for r in corpus if r["split"] == "holdout"] + holdout2_rows)
+
+
+def test_evaluation_report_never_tuned(holdout, holdout2_rows, never_tuned):
+    """Per-set tables (corpus holdout, second holdout) and the combined never-tuned set; floors at
+    the figures measured once, after tuning stopped (combined: urgent recall 43/47 = 0.915,
+    FPR 10/317 = 0.032, macro-F1 0.893; holdout2 alone: 29/31, 8/209, 0.896)."""
+    print(_table("holdout2 (written after the rules were frozen; never tuned on)", _metrics(holdout2_rows)))
+    print(_table("never tuned on: corpus holdout + holdout2", never_tuned))
+    assert never_tuned["n"] == holdout["n"] + len(holdout2_rows)
+    assert never_tuned["urgent_recall"] >= 0.91
+    assert never_tuned["urgent_fpr"] <= 0.10
+    assert never_tuned["macro_f1"] >= 0.88
+
+
+@pytest.mark.xfail(
+    reason="issue 5 urgent-recall target missed on the never-tuned set: 43/47 = 0.915 < 0.98 "
+    "(FPR 0.032 and macro-F1 0.893 meet their targets)",
+    strict=False,
+)
+def test_issue_targets_on_never_tuned(never_tuned):
+    assert never_tuned["urgent_recall"] >= 0.98
+    assert never_tuned["urgent_fpr"] <= 0.10
+    assert never_tuned["macro_f1"] >= 0.85
