@@ -122,6 +122,12 @@ class TriageApp(App[None]):
                              self.start_session)
         if self.config.idle_lock_minutes and self.lockable:
             self.set_interval(30, self._check_idle)
+        if self.config.lock_on_hangup:  # issue 8: a dropped SSH link locks (and exits)
+            import asyncio
+
+            from triage_tui.security.autolock import install_sighup
+
+            install_sighup(asyncio.get_running_loop(), lambda: self.call_later(self._hangup))
 
     def start_session(self, store: CacheAPI | None) -> None:
         if store is None:  # pragma: no cover - the unlock screen only returns a store
@@ -140,6 +146,8 @@ class TriageApp(App[None]):
     @work(thread=True, group="queue", description="read the queue from the cache")
     def reload_queue(self, changed: frozenset[str] = frozenset()) -> None:
         assert self.session is not None
+        if self.locked:  # issue 8: no data key while locked; unlocking reloads
+            return
         rows = self.session.store.queue()
         for screen in self._screens(InboxScreen):
             screen.post_message(QueueLoaded(rows, changed))
@@ -155,7 +163,7 @@ class TriageApp(App[None]):
 
     @on(ThreadsChanged)
     def threads_changed(self, event: ThreadsChanged) -> None:
-        if self.session is None:
+        if self.session is None or self.locked:
             return
         self.reload_queue(event.thread_ids)
         for screen in self._screens(ThreadScreen):
@@ -175,7 +183,7 @@ class TriageApp(App[None]):
 
     def outbox_changed(self, kick: bool = True) -> None:
         """Items were queued (or sync moved some): show the counts, and send soon."""
-        if self.session is None:
+        if self.session is None or self.locked:
             return
         counts = self.session.store.outbox_counts()
         st = self.sync_state
@@ -242,9 +250,21 @@ class TriageApp(App[None]):
     def _check_idle(self) -> None:
         idle = time.monotonic() - self._last_input
         if not self.locked and self.session and idle >= self.config.idle_lock_minutes * 60:
-            self.action_lock()
+            self.action_lock("idle")
 
-    def action_lock(self) -> None:
+    def _hangup(self) -> None:
+        from triage_tui.screens.lock import hangup
+
+        self.run_worker(hangup(self), group="lock", description="lock on hang-up")
+
+    def action_lock(self, reason: str = "key") -> None:
+        # issue 8: a real Store drops its data key and unlocks itself (screens/lock.py)
+        if self.session is not None and hasattr(self.session.store, "unlock"):
+            from triage_tui.screens.lock import lock_app
+
+            self.run_worker(lock_app(self, reason), group="lock", exclusive=True,
+                            description="lock the session")
+            return
         if not self.lockable or self.opener is None:
             self.notify("This session cannot be locked (no passphrase or keyring).",
                         severity="warning")
