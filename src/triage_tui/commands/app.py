@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from triage_tui.app import TriageApp
     from triage_tui.cache import open_store
-    from triage_tui.sync import FhirClient, SyncEngine, check_server_url
+    from triage_tui.sync import FhirClient, check_server_url
 
     url = check_server_url(url, allow_insecure_http=args.allow_insecure_http)
 
@@ -50,8 +50,18 @@ def run(args: argparse.Namespace) -> int:
         return open_store(url, user, passphrase=passphrase, keyring_ok=True)
 
     def engine(store, **callbacks):
-        client = FhirClient(url, token, allow_insecure_http=args.allow_insecure_http)
-        return SyncEngine(client, store, user, **callbacks)
+        # issue 8: OAuth client credentials when [server] client_id is set (secret from
+        # TRIAGE_TUI_CLIENT_SECRET), token refreshed once on 401; audit trail uploaded.
+        from triage_tui.security.audit import engine_with_audit
+        from triage_tui.sync.auth import BearerAuth, provider_for
+
+        provider = provider_for(url, token=token, client_id=config.server.client_id,
+                                client_secret=os.environ.get("TRIAGE_TUI_CLIENT_SECRET"),
+                                token_endpoint=config.server.token_endpoint, cache=store,
+                                allow_insecure_http=args.allow_insecure_http)
+        client = FhirClient(url, None, auth=BearerAuth(provider) if provider else None,
+                            allow_insecure_http=args.allow_insecure_http)
+        return engine_with_audit(client, store, user, **callbacks)
 
     app = TriageApp(config, opener=opener, server_label=url, user_ref=user, sync_factory=engine)
     app.run()
