@@ -129,8 +129,7 @@ class ComposeScreen(Screen[QueueOutcome | None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="banner", markup=False)
         with Container(id="panes"):
-            yield TextArea("", id="editor", soft_wrap=True, show_line_numbers=False,
-                           cursor_blink=getattr(self.app, "blink", True))
+            yield TextArea("", id="editor", soft_wrap=True, show_line_numbers=False)
             with VerticalScroll(id="preview-box", can_focus=False):
                 yield Static("", id="preview", markup=False)
         yield Static("", id="state", markup=False)
@@ -150,6 +149,7 @@ class ComposeScreen(Screen[QueueOutcome | None]):
             text = self._seed(self.group)
         self.last_reply = self._last_reply()
         editor = self.query_one("#editor", TextArea)
+        editor.cursor_blink = getattr(self.app, "blink", True)  # off in tests (snapshots)
         editor.border_title = "Reply"
         self.query_one("#preview-box").border_title = "Preview: what the patient will read"
         editor.load_text(text)

@@ -61,8 +61,7 @@ class TemplatePicker(ModalScreen[TemplateGroup | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title_text
-            yield Input(placeholder="type to search templates", id="query",
-                        cursor_blink=getattr(self.app, "blink", True))
+            yield Input(placeholder="type to search templates", id="query")
             yield OptionList(id="hits")
             yield Static("", id="errors", classes="hint", markup=False)
             yield Static("type to filter · up/down · enter picks · Esc/ctrl+g back",
@@ -77,7 +76,9 @@ class TemplatePicker(ModalScreen[TemplateGroup | None]):
         else:
             errors.display = False
         self._search("")
-        self.query_one("#query", Input).focus()
+        query = self.query_one("#query", Input)
+        query.cursor_blink = getattr(self.app, "blink", True)  # off in tests (snapshots)
+        query.focus()
 
     def _search(self, query: str) -> None:
         self.hits = self.library.search(query, category=self.category)
