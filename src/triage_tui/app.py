@@ -67,7 +67,6 @@ class TriageApp(App[None]):
     BINDINGS = [*bindings_for(APP), Binding("ctrl+c", "help_quit", show=False, system=True)]
     COMMANDS = {RegistryCommands, ThemeCommands}
     CSS = """
-    Screen { background: $background; }
     Footer { background: $panel; }
     """
 

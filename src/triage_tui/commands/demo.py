@@ -52,6 +52,7 @@ def demo_user(base_url: str, token: str) -> tuple[str, str]:
 def run(args: argparse.Namespace) -> int:
     import os
     import secrets
+    import signal
     import shutil
     import tempfile
     from pathlib import Path
@@ -85,8 +86,13 @@ def run(args: argparse.Namespace) -> int:
 
         config = Config(idle_lock_minutes=0, ascii_glyphs=args.ascii,
                         **({"theme": args.theme} if args.theme else {}))
-        TriageApp(config, store=store, server_label=f"{base_url} (demo)", user_ref=user_ref,
-                  user_label=f"{user_label} (demo)", sync_factory=engine, lockable=False).run()
+        app = TriageApp(config, store=store, server_label=f"{base_url} (demo)",
+                        user_ref=user_ref, user_label=f"{user_label} (demo)",
+                        sync_factory=engine, lockable=False)
+        # A closed terminal (SIGHUP) or kill (SIGTERM) still ends in `finally` below.
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(sig, lambda *_: app.exit())
+        app.run()
         return 0
     finally:
         if store is not None:

@@ -24,7 +24,8 @@ class CommandLine(ModalScreen[Command | None]):
     CommandLine { align: left bottom; background: $background 0%; }
     CommandLine > #hint { height: auto; max-height: 8; width: 100%; background: $panel;
                           padding: 0 1; }
-    CommandLine > Input { width: 100%; border: none; height: 1; padding: 0 0; }
+    CommandLine > Input, CommandLine > Input:focus { width: 100%; border: none; height: 1;
+                                                   padding: 0 0; background: $panel; }
     """
 
     def __init__(self, commands: list[Command]) -> None:

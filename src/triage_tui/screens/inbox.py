@@ -29,7 +29,8 @@ class InboxScreen(ActsOnThreads):
     BINDINGS = bindings_for(INBOX)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     DEFAULT_CSS = """
-    InboxScreen #search { height: 1; border: none; padding: 0 1; background: $panel; }
+    InboxScreen #search, InboxScreen #search:focus { height: 1; border: none; padding: 0 1;
+                                                    background: $panel; }
     InboxScreen #main { height: 1fr; }
     InboxScreen #queue { height: 1fr; }
     InboxScreen.-narrow #sidebar { display: none; }

@@ -81,7 +81,7 @@ class ThreadScreen(ActsOnThreads):
             line2.append(" ")
         line2.append_text(patient_text(thread.subject))
         if task is not None:
-            owner = "you" if task.owner_ref == s.user_ref else (task.owner_ref or "nobody")
+            owner = self._owner_label(task.owner_ref)
             line2.append(f"  [{task.business_status} · {task.pool or 'no pool'} · {owner}]",
                          style="dim")
         self.query_one("#banner", Static).update(Group(head, line2))
@@ -92,6 +92,14 @@ class ThreadScreen(ActsOnThreads):
         ctx = store.patient_context(thread.patient_id)
         self.query_one("#context-text", Static).update(
             context_view(ctx, thread.category, now, s.glyphs))
+
+    def _owner_label(self, owner_ref: str | None) -> str:
+        if owner_ref is None:
+            return "nobody"
+        if owner_ref == self.session.user_ref:
+            return "you"
+        pr = self.session.store.practitioner(owner_ref.partition("/")[2])
+        return pr.name if pr else owner_ref
 
     def show_thread(self, thread_id: str) -> None:
         self.thread_id = thread_id

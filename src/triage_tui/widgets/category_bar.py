@@ -16,7 +16,7 @@ from triage_tui.actions import CATEGORY_LABELS, CATEGORY_ORDER
 from triage_tui.domain.queue_view import CategoryCounts as Count
 from triage_tui.widgets.glyphs import Glyphs
 
-SHORT = {"all": "All", "refill": "Refill", "appointment": "Appt", "results": "Result",
+SHORT = {"all": "All", "refill": "Rx", "appointment": "Appt", "results": "Lab",
          "clinical": "Clin", "admin": "Admin", "mine": "Mine"}
 
 
