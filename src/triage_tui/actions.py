@@ -129,7 +129,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("lock", "ctrl+l", "Lock", "Hide the queue until the passphrase is entered again.",
        GENERAL, APP),
     _c("quit", "q,ctrl+q", "Quit", "Quit triage-tui (replies already confirmed are kept).",
-       GENERAL, APP, footer=True),
+       GENERAL, APP),
 )
 
 COMMANDS_BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
