@@ -90,7 +90,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("scroll_down", "j,down", "Down", "Scroll the conversation down.", NAVIGATE, THREAD),
     _c("scroll_up", "k,up", "Up", "Scroll the conversation up.", NAVIGATE, THREAD),
     _c("next_thread", "J,n", "Next", "Open the next thread of the queue.", NAVIGATE, THREAD),
-    _c("prev_thread", "K,N", "Previous", "Open the previous thread of the queue.", NAVIGATE, THREAD),
+    _c("prev_thread", "K,N", "Previous", "Open the previous thread of the queue.", NAVIGATE,
+       THREAD),
     _c("back", "q,backspace", "Back", "Go back to the previous screen.", NAVIGATE, SUBSCREEN,
        footer=True),
     # --- mark -------------------------------------------------------------------------------

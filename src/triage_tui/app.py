@@ -23,6 +23,7 @@ from triage_tui.config import Config
 from triage_tui.screens.command_line import CommandLine
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
+from triage_tui.screens.lock import lock_app
 from triage_tui.screens.messages import QueueLoaded, SyncState, SyncStatusChanged, ThreadsChanged
 from triage_tui.screens.palette import RegistryCommands, ThemeCommands
 from triage_tui.screens.session import Session, utc_now
@@ -73,8 +74,7 @@ class TriageApp(App[None]):
     def __init__(self, config: Config | None = None, *, store: CacheAPI | None = None,
                  opener: Opener | None = None, server_label: str = "", user_ref: str,
                  user_label: str | None = None, sync_factory: SyncFactory | None = None,
-                 clock: Callable[[], datetime] = utc_now, try_keyring: bool = True,
-                 lockable: bool = True) -> None:
+                 clock: Callable[[], datetime] = utc_now, try_keyring: bool = True) -> None:
         super().__init__()
         if store is None and opener is None:
             raise ValueError("give a store or an opener")
@@ -86,7 +86,6 @@ class TriageApp(App[None]):
         self.sync_factory = sync_factory
         self.clock = clock
         self.try_keyring = try_keyring
-        self.lockable = lockable and opener is not None
         self._initial_store = store
         self.session: Session | None = None
         self.engine: Engine | None = None
@@ -119,7 +118,7 @@ class TriageApp(App[None]):
             self.push_screen(UnlockScreen(self.opener, server=self.server_label,
                                           user=self.user_label, try_keyring=self.try_keyring),
                              self.start_session)
-        if self.config.idle_lock_minutes and self.lockable:
+        if self.config.idle_lock_minutes:
             self.set_interval(30, self._check_idle)
         if self.config.lock_on_hangup:  # issue 8: a dropped SSH link locks (and exits)
             import asyncio
@@ -249,37 +248,12 @@ class TriageApp(App[None]):
     def _check_idle(self) -> None:
         idle = time.monotonic() - self._last_input
         if not self.locked and self.session and idle >= self.config.idle_lock_minutes * 60:
-            self.action_lock("idle")
+            self.run_worker(lock_app(self, "idle"), group="lock", description="idle lock")
 
-    def _hangup(self) -> None:
-        from triage_tui.screens.lock import hangup
-
-        self.run_worker(hangup(self), group="lock", description="lock on hang-up")
-
-    def action_lock(self, reason: str = "key") -> None:
-        # issue 8: a real Store drops its data key and unlocks itself (screens/lock.py)
-        if self.session is not None and hasattr(self.session.store, "unlock"):
-            from triage_tui.screens.lock import lock_app
-
-            self.run_worker(lock_app(self, reason), group="lock", exclusive=True,
-                            description="lock the session")
-            return
-        if not self.lockable or self.opener is None:
-            self.notify("This session cannot be locked (no passphrase or keyring).",
-                        severity="warning")
-            return
-        if self.locked:
-            return
-        self.locked = True
-
-        def unlocked(store: CacheAPI | None) -> None:
-            self.locked = False
-            self._last_input = time.monotonic()
-            if store is not None and self.session is not None and store is not self.session.store:
-                store.close()  # the check opened a second handle; the session keeps its own
-
-        self.push_screen(UnlockScreen(self.opener, server=self.server_label, user=self.user_label,
-                                      try_keyring=False, locked=True), unlocked)
+    async def action_lock(self) -> None:
+        """Drop the data key and cover the screen (screens/lock.py); unlock brings it back."""
+        if not await lock_app(self, "key"):
+            self.notify("The cache cannot be locked now.", severity="warning")
 
     async def action_quit(self) -> None:
         if self.engine is not None:

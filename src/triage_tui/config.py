@@ -1,4 +1,4 @@
-"""Typed user configuration, read from ``config.toml`` (see :func:`triage_tui.locations.config_file`).
+"""Typed user configuration, read from ``config.toml`` (:func:`locations.config_file`).
 
 Every field has a default, so a missing file is a valid (empty) configuration. Unknown keys and
 values of the wrong type are errors that name the file and the key, never silently ignored::
@@ -88,7 +88,7 @@ class Config:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read ``config.toml`` (default: :func:`locations.config_file`); a missing file gives defaults."""
+    """Read ``config.toml`` (default: :func:`locations.config_file`); missing file: defaults."""
     path = path or locations.config_file()
     try:
         raw = path.read_bytes()
@@ -137,8 +137,8 @@ def _check_table(cls: type, data: Any, source: str, *, prefix: str) -> dict[str,
         # bool is an int in Python: refuse `idle_lock_minutes = true`.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             name = expected.__name__ if isinstance(expected, type) else "value"
-            name = {"dict": "table", "str": "string", "int": "integer", "bool": "true or false"}.get(
-                name, name)
+            words = {"dict": "table", "str": "string", "int": "integer", "bool": "true or false"}
+            name = words.get(name, name)
             raise ConfigError(f"{source}: key '{prefix}{key}' must be a {name}, "
                               f"not {type(value).__name__} {value!r}")
         out[key] = value

@@ -77,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
                               simulate=True).start()
         base_url = server.base_url
         user_ref, user_label = demo_user(base_url, token)
-        store = open_store(base_url, user_ref, passphrase=secrets.token_urlsafe(32),
-                           data_dir=tmp / "data", keyring_ok=False)
+        # A generated key; shown on the lock screen (ctrl+l) so the demo can be unlocked again.
+        passphrase = secrets.token_hex(4)
+        store = open_store(base_url, user_ref, passphrase=passphrase, data_dir=tmp / "data",
+                           keyring_ok=False)
 
         def engine(store, **callbacks):
             client = FhirClient(base_url, token, allow_insecure_http=True)
@@ -86,9 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
         config = Config(idle_lock_minutes=0, ascii_glyphs=args.ascii,
                         **({"theme": args.theme} if args.theme else {}))
-        app = TriageApp(config, store=store, server_label=f"{base_url} (demo)",
+        app = TriageApp(config, store=store,
+                        server_label=f"demo, passphrase {passphrase}, {base_url}",
                         user_ref=user_ref, user_label=f"{user_label} (demo)",
-                        sync_factory=engine, lockable=False)
+                        sync_factory=engine)
         # A closed terminal (SIGHUP) or kill (SIGTERM) still ends in `finally` below.
         for sig in (signal.SIGHUP, signal.SIGTERM):
             signal.signal(sig, lambda *_: app.exit())

@@ -9,11 +9,9 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from triage_tui.actions import INBOX, bindings_for
-from triage_tui.cache.api import QueueRow
 from triage_tui.domain.queue_view import QueueView
 from triage_tui.screens.acting import ActsOnThreads
 from triage_tui.screens.messages import QueueLoaded
@@ -89,10 +87,6 @@ class InboxScreen(ActsOnThreads):
         self._update_counts()
         if self.queue.cursor_thread_id in event.changed or not event.changed:
             self._preview(self.queue.cursor_thread_id)
-
-    def upsert(self, rows: list[QueueRow]) -> None:
-        self.queue.refresh_rows(self.view.upsert_rows(rows))
-        self._update_counts()
 
     def _update_counts(self) -> None:
         counts = self.view.counts(self.session.clock(), user_ref=self.session.user_ref)
