@@ -160,6 +160,7 @@ def prepare_batch(store: CacheAPI, thread_ids: Iterable[str], group: TemplateGro
             continue
         rendered = group.render(info.context)
         replies.append(BatchReply(tid, info, rendered, rendered.text, included=not info.urgent))
+    replies.sort(key=lambda r: (r.patient_name.casefold(), r.thread_id))  # one row per patient
     return Batch(group, replies)
 
 
@@ -246,6 +247,8 @@ class BatchReviewScreen(Screen[QueueOutcome | None]):
     """Every rendered reply, one patient per row; confirm queues the ready ones."""
 
     BINDINGS = [
+        Binding("j", "move(1)", show=False),
+        Binding("k", "move(-1)", show=False),
         Binding("space", "toggle_include", "Add/leave out", id="batch_toggle_include"),
         Binding("e", "edit_reply", "Edit", id="batch_edit_reply"),
         Binding("c", "toggle_close", "Close too", id="batch_toggle_close"),
@@ -295,7 +298,7 @@ class BatchReviewScreen(Screen[QueueOutcome | None]):
                     ("!" if r.state in (OutboxState.NEEDS_REVIEW, OutboxState.FAILED)
                      else ("~" if ascii_ else "…")), label)
         if not r.included:
-            return ("-", "urgent, left out" if r.urgent else "left out")
+            return ("-", "left out")
         if r.sendable:
             return (("+" if ascii_ else "✓"), "ready")
         return ("!", "needs a value")
@@ -389,6 +392,12 @@ class BatchReviewScreen(Screen[QueueOutcome | None]):
     @on(OptionList.OptionSelected, "#rows")
     def _selected(self) -> None:
         self.action_edit_reply()
+
+    def action_move(self, step: int) -> None:
+        rows = self.query_one("#rows", OptionList)
+        if self.batch.replies:
+            cur = rows.highlighted or 0
+            rows.highlighted = max(0, min(len(self.batch.replies) - 1, cur + step))
 
     def _editable(self) -> BatchReply | None:
         if self.outcome is not None:

@@ -80,7 +80,9 @@ def fill(text: str, info: ThreadInfo | None) -> tuple[str, list[str]]:
     except PlaceholderError as exc:
         return text, [f"{exc} (write {{{{ or }}}} for a literal brace)"]
     out, missing = render_body(segments, info.context.values, info.context.reasons)
-    problems = [f"missing {m}" for m in missing]
+    problems = [f"type the {m.name.removeprefix('fill.')} in place of {{{m.name}}}"
+                if m.name.startswith("fill.")
+                else f"missing {m}" for m in missing]
     named = {m.name.removeprefix("fill.") for m in missing}
     problems += [f"fill in [[{b}]]" for b in unfilled(out) if b not in named]
     if not out.strip():

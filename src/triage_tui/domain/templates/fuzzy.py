@@ -12,9 +12,9 @@ import unicodedata
 __all__ = ["fold", "score"]
 
 _WORD_START = 10
-_CONSECUTIVE = 6
+_CONSECUTIVE = 8
 _MATCH = 1
-_GAP = 1
+_GAP = 3
 
 
 def fold(text: str) -> str:
@@ -52,7 +52,7 @@ def score(query: str, text: str) -> tuple[int, list[int]] | None:
     back = [[-1] * m for _ in range(n)]
     for j in range(m):
         if t[j] == q[0]:
-            best[0][j] = _MATCH + (_WORD_START if starts[j] else 0) - min(j, 5) * _GAP
+            best[0][j] = _MATCH + (_WORD_START if starts[j] else 0) - min(j, 5)
     for i in range(1, n):
         run_best, run_j = neg, -1  # best of best[i-1][k] - gap for k < j-1
         for j in range(i, m):

@@ -261,7 +261,7 @@ class TemplateLibrary:
     def search(self, query: str, *, category: Category | str | None = None,
                groups: Iterable[TemplateGroup] | None = None) -> list[SearchHit]:
         """Fuzzy matches of ``query`` against titles (all languages), ids, categories and
-        keywords, best first; templates of ``category`` rank first among equals."""
+        keywords, best first; among equal scores, templates of ``category`` first."""
         hits: list[SearchHit] = []
         cat = str(category) if category else None
         for g in (self.groups() if groups is None else groups):
@@ -275,10 +275,10 @@ class TemplateLibrary:
                     best = s[0] - 2  # a title match beats the same match elsewhere
             if best is None:
                 continue
-            if cat and g.category and g.category.value == cat:
-                best += 3
             pos = tuple(on_title[1]) if on_title else ()
             hits.append(SearchHit(g, best, pos))
         order = {id(h.group): i for i, h in enumerate(hits)}
-        hits.sort(key=lambda h: (-h.score, order[id(h.group)]))
+        hits.sort(key=lambda h: (-h.score, not (cat and h.group.category
+                                                and h.group.category.value == cat),
+                                 order[id(h.group)]))
         return hits
