@@ -81,13 +81,24 @@ class Classification:
     """What the rules say, even when the server's category wins (to show a disagreement)."""
     urgent: bool
     priority: Priority
-    matches: tuple[Match, ...]
+    hits: tuple[tuple, ...] = ()
+    """The matches in compact form (positions in the analysed text); :attr:`matches` builds
+    the :class:`Match` objects from them on first use."""
     scores: dict[Category, float] = field(default_factory=dict)
     server_category: Category | None = None
     notes: tuple[str, ...] = ()
     """Remarks about the input (an unknown server category, a server priority)."""
     urgent_groups: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Urgent group id -> (priority, description), for the groups in ``matches``."""
+    _source: tuple = field(default=(), compare=False, repr=False)
+    _memo: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        """Every rule that matched (active or cancelled by a cue), in text order."""
+        if not self._memo:
+            self._memo.append(_build_matches(self.hits, self._source))
+        return self._memo[0]
 
     @property
     def explanation(self) -> tuple[str, ...]:
@@ -117,7 +128,7 @@ class Classification:
 
 @dataclass(frozen=True, slots=True)
 class _Owner:
-    kind: Literal["category", "urgent"]
+    kind: Literal["category", "urgent", "symptom"]
     group: str
     term: str
     weight: float  # category score (kind category)
@@ -160,12 +171,27 @@ class _Compiled:
     secondary: re.Pattern[str] | None
     """Markers of a second request ("also", "PS", "otra cosa")."""
     category_weight: dict[str, float]
+    acu_exact: dict[str, float]
+    acu_prefix: dict[str, float]
+    acu_rx: re.Pattern[str] | None
+    """Acuity cues (one trie), scanned only around a symptom word."""
+    fuzzy: _Fuzzy | None
+    neg_hyp: re.Pattern[str]
+    """Any negation or hypothetical cue (a cheap test before the full cue scan)."""
     cue_memo: dict[str, frozenset[str]] = field(default_factory=dict)
-    gate_memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    """Text at a gate hit (``gate_maxlen`` characters) -> patterns to try there."""
+    cat_memo: dict[str, tuple[tuple[_Owner, ...], tuple[_Owner, ...]]] = field(default_factory=dict)
+    """Matched category-trie text -> (category owners, symptom owners)."""
+    gate_by_prefix: dict[str, tuple] = field(default_factory=dict)
+    """Longest literal prefix found at a gate hit (canonical form) -> ``(union, todo)``: ``(index, pattern.match,
+    owner)`` of every pattern to try there (those of that prefix and of its shorter prefixes)
+    and a union of them tried first."""
 
 
 _WORD = re.compile(r"\w+")
+_GATE_PREFIX = 8
+"""Longest literal prefix the gate looks for (longer: fewer gate hits, a bigger gate regex)."""
+_CANON = str.maketrans("", "", " \t\n\r\f\v-/'")
+_SEPARATORS = re.compile(r"[\s\-/']+")
 
 
 def _plain_trie(keys: dict[str, list[int]]) -> str:
@@ -199,7 +225,7 @@ def compile_rules(rules: Rules) -> _Compiled:
         key = term_key(t.rstrip("*"))
         if not key:
             return
-        exact, prefix, all_terms = tables[owner.kind]
+        exact, prefix, all_terms = tables["category" if owner.kind == "symptom" else owner.kind]
         all_terms.append(t)
         table = prefix if t.endswith("*") else exact
         lst = table.setdefault(key, [])
@@ -213,7 +239,7 @@ def compile_rules(rules: Rules) -> _Compiled:
     def add_pattern(pat: str, owner: _Owner) -> None:
         idx = len(patterns)
         patterns.append((re.compile(pat), owner))
-        prefixes = literal_prefixes(pat)
+        prefixes = literal_prefixes(pat, _GATE_PREFIX, optional=True)
         if "" in prefixes or not pat.startswith("\\b"):
             always.append(idx)
             return
@@ -233,15 +259,43 @@ def compile_rules(rules: Rules) -> _Compiled:
         for p in rule.patterns:
             add_pattern(p, _Owner("category", cat.value, p, s.pattern_weight, rule.negatable))
 
+    acu = rules.acuity
+    if acu.enabled:
+        for term, (system, w) in acu.symptoms.items():
+            add(term, _Owner("symptom", system, term, w, True))
+
+        # a symptom word that is also an ending of a category term ("hurting" / "hurt*") keeps
+        # the category owners the exact key would otherwise hide
+        exact, prefix, _all = tables["category"]
+        for key, lst in exact.items():
+            if not any(o.kind == "symptom" for o in lst):
+                continue
+            for n in range(len(key), 0, -1):
+                found = prefix.get(key[:n])
+                if found:
+                    lst.extend(o for o in found if o not in lst)
+                    break
+
     c = rules.cues
     cue_sets: dict[str, set[str]] = {}
+    acu_exact: dict[str, float] = {}
+    acu_prefix: dict[str, float] = {}
+    if acu.enabled:
+        for ph, w in acu.cues.items():
+            key = term_key(ph.rstrip("*"))
+            (acu_prefix if ph.endswith("*") else acu_exact)[key] = w
     for kind, phrases in (
         ("neg", c.negation), ("pseudo", c.pseudo_negation), ("post", c.post_negation),
         ("hyp", c.hypothetical), ("hist", c.history), ("cur", c.current),
         ("brk", c.clause_break), ("hbrk", c.history_break),
     ):
         for ph in phrases:
-            cue_sets.setdefault(fold(ph.strip())[0], set()).add(kind)
+            ph = fold(ph.strip())[0]
+            if ph.startswith("# ") and len(ph) > 2:
+                # "# years ago" is found as "years ago": a number alternative tried at every
+                # word start would make the cue scan twice as slow
+                ph = ph[2:]
+            cue_sets.setdefault(ph, set()).add(kind)
     cue_terms = list(cue_sets)
     cue_exact: dict[str, frozenset[str]] = {}
     cue_prefix: dict[str, frozenset[str]] = {}
@@ -268,7 +322,7 @@ def compile_rules(rules: Rules) -> _Compiled:
         urgent_terms=terms("urgent"),
         category_terms=terms("category"),
         patterns=patterns,
-        gate=re.compile(r"(?<!\w)(?:" + _plain_trie(gate_owners) + ")") if gate_owners else None,
+        gate=re.compile(r"(?<!\w)(?=(" + _plain_trie(gate_owners) + "))") if gate_owners else None,
         gate_owners=gate_owners,
         gate_maxlen=max((len(k) for k in gate_owners), default=0),
         always=always,
@@ -278,9 +332,187 @@ def compile_rules(rules: Rules) -> _Compiled:
         cue_numbered=cue_numbered,
         secondary=re.compile(trie_regex([fold(x.strip())[0] for x in c.secondary])) if c.secondary else None,
         category_weight={cat.value: rule.weight for cat, rule in rules.categories.items()},
+        acu_exact=acu_exact,
+        acu_prefix=acu_prefix,
+        acu_rx=re.compile(trie_regex(list(acu.cues))) if acu.enabled and acu.cues else None,
+        fuzzy=_build_fuzzy(rules, tables) if rules.fuzzy.enabled else None,
+        neg_hyp=re.compile(trie_regex([fold(x.strip())[0] for x in (*c.negation, *c.hypothetical)])),
     )
+    # the gate's text is looked up in canonical form (no separators or apostrophes: a space in
+    # a prefix matches any run of spaces, hyphens or slashes, an apostrophe is optional)
+    canon: dict[str, list[int]] = {}
+    for pre, idxs0 in gate_owners.items():
+        lst = canon.setdefault(pre.translate(_CANON), [])
+        lst.extend(i for i in idxs0 if i not in lst)
+    for key in canon:
+        idxs: list[int] = []
+        for n in range(len(key), 0, -1):
+            for idx in canon.get(key[:n], ()):
+                if idx not in idxs:
+                    idxs.append(idx)
+        compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs)
     rules._cache["compiled"] = compiled
     return compiled
+
+
+# --------------------------------------------------------------------------- typo tolerance
+
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def _osa1(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are exactly one edit apart (insert, delete, substitute, or
+    swap two neighbouring letters)."""
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+@dataclass(slots=True)
+class _Fuzzy:
+    """Symmetric-delete index of the urgent lexicon: a word one edit away from a lexicon word
+    shares a one-deletion variant with it (checked exactly afterwards)."""
+
+    index: dict[str, tuple[str, ...]]
+    ok: set[str]
+    """Known words and words already found to need no correction (grows, bounded)."""
+    fixes: dict[str, str]
+    """Misspelt word -> lexicon word (memo)."""
+    word_rx: re.Pattern[str]
+    min_word: int
+
+    def resolve(self, w: str) -> str | None:
+        hit = self.fixes.get(w)
+        if hit is not None:
+            return hit
+        cands: set[str] = set(self.index.get(w, ()))
+        for i in range(len(w)):
+            cands.update(self.index.get(w[:i] + w[i + 1 :], ()))
+        found = {c for c in cands if _osa1(w, c)}
+        if len(found) == 1:
+            fix = found.pop()
+            if len(self.fixes) < 100_000:
+                self.fixes[w] = fix
+            return fix
+        if len(self.ok) < 500_000:
+            self.ok.add(w)
+        return None
+
+
+def _build_fuzzy(rules: Rules, tables: dict) -> _Fuzzy:
+    fz = rules.fuzzy
+    lexicon: set[str] = set()
+    known: set[str] = set()
+
+    def words(text: str) -> list[str]:
+        return _LETTERS.findall(fold(text)[0])
+
+    for rule in rules.urgent.values():
+        for t in rule.terms:
+            lexicon.update(w for w in words(t.rstrip("*")) if len(w) >= fz.min_length)
+    for term in rules.acuity.symptoms:
+        lexicon.update(w for w in words(term.rstrip("*")) if len(w) >= fz.min_length)
+    for term in rules.acuity.cues:
+        if rules.acuity.cues[term] > 0:
+            lexicon.update(w for w in words(term.rstrip("*")) if len(w) >= fz.min_length)
+    lexicon.update(w for t in fz.words for w in words(t) if len(w) >= fz.min_length)
+    # every word the rules use anywhere is a real word: never "corrected"
+    for _exact, _prefix, all_terms in tables.values():
+        for t in all_terms:
+            known.update(words(t.rstrip("*")))
+    c = rules.cues
+    for group in (c.negation, c.pseudo_negation, c.post_negation, c.hypothetical, c.history,
+                  c.current, c.clause_break, c.history_break, c.secondary):
+        for t in group:
+            known.update(words(t.rstrip("*")))
+    # typos in negation and history cues matter too ("dneies chest pain")
+    for group in (c.negation, c.post_negation, c.history):
+        for t in group:
+            lexicon.update(w for w in words(t.rstrip("*")) if len(w) >= fz.min_length)
+    lexicon -= {w for t in fz.skip for w in words(t)}
+    known.update(w for t in fz.known for w in words(t))
+    known |= lexicon
+    index: dict[str, set[str]] = {}
+    for lw in lexicon:
+        index.setdefault(lw, set()).add(lw)
+        for i in range(len(lw)):
+            index.setdefault(lw[:i] + lw[i + 1 :], set()).add(lw)
+    min_word = max(3, fz.min_length - 1)
+    return _Fuzzy(
+        index={k: tuple(sorted(v)) for k, v in index.items()},
+        ok=known,
+        fixes={},
+        word_rx=re.compile(r"[a-z]{%d,}" % min_word),
+        min_word=min_word,
+    )
+
+
+def _corrections(fz: _Fuzzy, norm: str) -> dict[str, str] | None:
+    """Misspelt word -> lexicon word, for the words of ``norm`` that need it (None: none)."""
+    words = fz.word_rx.findall(norm)
+    if fz.ok.issuperset(words):  # the usual case: every word is known (no set built)
+        return None
+    unknown = set(words) - fz.ok
+    fixes = {}
+    for w in unknown:
+        fix = fz.resolve(w)
+        if fix is not None:
+            fixes[w] = fix
+    return fixes or None
+
+
+def _apply_fixes(fz: _Fuzzy, norm: str, fixes: dict[str, str]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The corrected text and its replacements ``(corr_start, corr_end, norm_start, norm_end)``."""
+    out: list[str] = []
+    reps: list[tuple[int, int, int, int]] = []
+    pos = 0
+    clen = 0
+    for m in fz.word_rx.finditer(norm):
+        fix = fixes.get(m.group())
+        if fix is None:
+            continue
+        a, b = m.span()
+        out.append(norm[pos:a])
+        clen += a - pos
+        reps.append((clen, clen + len(fix), a, b))
+        out.append(fix)
+        clen += len(fix)
+        pos = b
+    out.append(norm[pos:])
+    return "".join(out), reps
+
+
+def _corrected(
+    fz: _Fuzzy, norm: str, offsets: list[int] | None, fixes: dict[str, str]
+) -> tuple[str, list[int]]:
+    """``norm`` with the typos corrected, and the offset table from it to the original text."""
+    fixed, reps = _apply_fixes(fz, norm, fixes)
+    table: list[int] = []
+    p = 0
+    for cs, ce, ns, ne in reps:
+        delta = ns - cs
+        table.extend(range(p + delta, cs + delta))
+        width = ce - cs
+        table.extend(ns + min((i * (ne - ns)) // width, ne - ns - 1) for i in range(width))
+        p = ce
+        last = ne - ce
+    delta = last if reps else 0
+    table.extend(range(p + delta, len(fixed) + delta + 1))
+    if offsets is not None:
+        table = [offsets[i] for i in table]
+    return fixed, table
 
 
 # --------------------------------------------------------------------------- classifying
@@ -300,33 +532,46 @@ class _Doc:
 
     def _scan(self) -> None:
         cp = self.cp
+        norm = self.norm
+        memo = cp.cue_memo
         ev_s: list[int] = []
         ev_e: list[int] = []
         ev_k: list[frozenset[str]] = []
-        brk: tuple[list[int], list[int]] = ([], [])
-        hbrk: tuple[list[int], list[int]] = ([], [])
+        bs: list[int] = []
+        be: list[int] = []
+        hs: list[int] = []
+        he: list[int] = []
         sent: list[int] = []
-        for m in cp.cue_scan.finditer(self.norm):
+        for m in cp.cue_scan.finditer(norm):
             a, b = m.span()
             if m.lastgroup == "punct":
-                kinds = _PUNCT_KINDS
-                if m.group() in ".!?\n":
+                # a clause break only (cue() looks at cue words, never at punctuation)
+                if b - a == 1 and norm[a] in ".!?\n":
                     sent.append(a)
-            else:
-                kinds = _cue_kinds(cp, m.group())
-                if not kinds:
-                    continue
+                bs.append(a)
+                be.append(b)
+                hs.append(a)
+                he.append(b)
+                continue
+            g = m.group()
+            kinds = memo.get(g)
+            if kinds is None:
+                kinds = _cue_kinds(cp, g)
+            if not kinds:
+                continue
             if "brk" in kinds:
-                brk[0].append(a)
-                brk[1].append(b)
-            if "brk" in kinds or "hbrk" in kinds:
-                hbrk[0].append(a)
-                hbrk[1].append(b)
+                bs.append(a)
+                be.append(b)
+                hs.append(a)
+                he.append(b)
+            elif "hbrk" in kinds:
+                hs.append(a)
+                he.append(b)
             ev_s.append(a)
             ev_e.append(b)
             ev_k.append(kinds)
         self.ev_start, self.ev_end, self.ev_kind = ev_s, ev_e, ev_k
-        self.brk, self.hbrk, self.sent = brk, hbrk, sent
+        self.brk, self.hbrk, self.sent = (bs, be), (hs, he), sent
 
     def _words_between(self, a: int, b: int) -> int:
         """Words strictly between two positions (counted by spaces: cheap, good enough)."""
@@ -448,18 +693,24 @@ def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
     return kinds
 
 
-def _gate_patterns(cp: _Compiled, window: str) -> tuple[int, ...]:
-    """Patterns whose literal prefix starts ``window`` (longest prefix first), memoised."""
-    out: list[int] = []
-    go = cp.gate_owners
-    for n in range(len(window), 0, -1):
-        for idx in go.get(window[:n], ()):
-            if idx not in out:
-                out.append(idx)
-    idxs = tuple(out)
-    if len(cp.gate_memo) < 50_000:
-        cp.gate_memo[window] = idxs
-    return idxs
+def _gate_entry(patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int]) -> tuple:
+    """``(union, todo)``: the patterns to try at a gate hit, and (for two or more) one regex
+    matching where any of them matches, tried first: usually none does, and one failed
+    match replaces several."""
+    todo = tuple((i, patterns[i][0].match, patterns[i][1]) for i in idxs)
+    union = None
+    if len(idxs) > 1:
+        union = re.compile("|".join(f"(?:{patterns[i][0].pattern})" for i in idxs)).match
+    return union, todo
+
+
+
+def _split_owners(cp: _Compiled, matched: str) -> tuple[tuple[_Owner, ...], tuple[_Owner, ...]]:
+    owners = _lookup(cp.category_terms, matched)
+    split = (tuple(o for o in owners if o.kind != "symptom"), tuple(o for o in owners if o.kind == "symptom"))
+    if len(cp.cat_memo) < 50_000:
+        cp.cat_memo[matched] = split
+    return split
 
 
 def _lookup(tt: _Terms, matched: str) -> list[_Owner]:
@@ -502,6 +753,10 @@ def classify(
     st = rules.settings
     combined = subject + _SEP + text
     norm, offsets = fold(combined)
+    if cp.fuzzy is not None:
+        fixes = _corrections(cp.fuzzy, norm)
+        if fixes:
+            norm, offsets = _corrected(cp.fuzzy, norm, offsets, fixes)
     doc = _Doc(norm, cp)
     sub_end = len(subject)
     text_start = sub_end + len(_SEP)
@@ -518,15 +773,28 @@ def classify(
             for owner in owners:
                 raw.append((a, b, g, owner))
     tt = cp.category_terms
+    if uspans:
+        u_lo, u_hi = uspans[0][0], max(ub for _ua, ub in uspans)
     cspans: list[tuple[int, int]] = []
+    sym: list[tuple[int, int, _Owner]] = []
+    cmemo = cp.cat_memo
     for m in tt.rx.finditer(norm):
         g = m.group()
+        split = cmemo.get(g)
+        if split is None:
+            split = _split_owners(cp, g)
         a, b = m.span()
-        if uspans and any(ua <= a and b <= ub and ub - ua > b - a for ua, ub in uspans):
+        if (
+            uspans and u_lo <= a and b <= u_hi
+            and any(ua <= a and b <= ub and ub - ua > b - a for ua, ub in uspans)
+        ):
             continue  # "chest" inside "chest pain": the longer phrase speaks
-        for owner in _lookup(tt, g):
+        cat_owners, sym_owners = split
+        for owner in cat_owners:
             raw.append((a, b, g, owner))
-        if uspans:
+        for owner in sym_owners:
+            sym.append((a, b, owner))
+        if uspans and cat_owners:
             cspans.append((a, b))
     if cspans:
         # "emergency" inside "emergency contact", "seizure" inside "seizure meds"
@@ -538,20 +806,21 @@ def classify(
             raw = [r for r in raw if r[3].kind != "urgent" or (r[0], r[1]) not in shadowed]
     if cp.gate is not None:
         last_end: dict[int, int] = {}
-        gmemo = cp.gate_memo
-        pats = cp.patterns
-        gmax = cp.gate_maxlen
+        by_prefix = cp.gate_by_prefix
         for g in cp.gate.finditer(norm):
             pos = g.start()
-            window = norm[pos : pos + gmax]
-            idxs = gmemo.get(window)
-            if idxs is None:
-                idxs = _gate_patterns(cp, window)
-            for idx in idxs:
-                if last_end.get(idx, -1) > pos:
+            entry = by_prefix.get(g.group(1).translate(_CANON))
+            if entry is None:  # a separator translate() does not know (exotic whitespace)
+                entry = by_prefix.get(_SEPARATORS.sub("", g.group(1)))
+                if entry is None:
                     continue
-                rx, owner = pats[idx]
-                m = rx.match(norm, pos)
+            union, todo = entry
+            if union is not None and union(norm, pos) is None:
+                continue
+            for idx, match, owner in todo:
+                if last_end and last_end.get(idx, -1) > pos:
+                    continue
+                m = match(norm, pos)
                 if m is not None:
                     e = m.end()
                     if e > pos:
@@ -579,39 +848,38 @@ def classify(
     # matches after a second-request marker ("also", "PS") that follows a first request weigh less
     sec_from = len(norm) + 1
     if cp.secondary is not None and st.secondary_weight != 1.0 and raw:
-        first = min((r[0] for r in raw if r[0] >= text_start), default=None)
+        first = next((r[0] for r in raw if r[0] >= text_start), None)  # raw is in text order
         if first is not None:
-            for m in cp.secondary.finditer(norm, first + 1):
+            m = cp.secondary.search(norm, first + 1)
+            if m is not None:
                 sec_from = m.start()
-                break
     scores: dict[Category, float] = {}
-    matches: list[Match] = []
+    hits: list[tuple] = []
     priority = Priority.ROUTINE
     groups: dict[str, tuple[str, str]] = {}
+    sub_norm_end = sub_end if offsets is None else bisect_left(offsets, sub_end)
+    neg_ends: list[int] | None = None
+    neg_words = max(st.negation_window, st.hypothetical_window) + 1
     for s, e, _mt, owner in raw:
         urgent = owner.kind == "urgent"
-        cue = doc.cue(s, e, rules, full=urgent, inner=owner.pattern) if owner.negatable else None
-        if offsets is not None:
-            os_, oe = offsets[s], offsets[e]
+        cue = None
+        if owner.negatable:
+            if urgent:
+                cue = doc.cue(s, e, rules, full=True, inner=owner.pattern)
+            else:
+                # only a negation or hypothetical cue a few words before the term can cancel
+                # it: look at the whole cue scan only when there is one
+                if neg_ends is None:
+                    neg_ends = [m.end() for m in cp.neg_hyp.finditer(norm)]
+                if neg_ends:
+                    i = bisect_right(neg_ends, s) - 1
+                    if i >= 0 and norm.count(" ", neg_ends[i], s) <= neg_words:
+                        cue = doc.cue(s, e, rules, full=False)
+        hits.append((s, e, owner.term, owner.kind, owner.group, cue))
+        if s < sub_norm_end:
+            mult = st.subject_weight
         else:
-            os_, oe = s, e
-        in_subject = os_ < sub_end
-        base = 0 if in_subject else text_start
-        fld: Field = "subject" if in_subject else "text"
-        src = subject if in_subject else text
-        a, b = os_ - base, oe - base
-        if cue is not None:
-            kind, ca, cb = cue
-            if offsets is not None:
-                ca, cb = offsets[ca], offsets[cb]
-            oca, ocb = ca - base, cb - base
-            ok = 0 <= oca <= len(src) and 0 <= ocb <= len(src)
-            match = Match(a, b, fld, src[a:b], owner.term, owner.kind, owner.group,
-                          combined[ca:cb], kind, oca if ok else None, ocb if ok else None)
-        else:
-            match = Match(a, b, fld, src[a:b], owner.term, owner.kind, owner.group)
-        matches.append(match)
-        mult = st.subject_weight if in_subject else (st.secondary_weight if s >= sec_from else 1.0)
+            mult = st.secondary_weight if s >= sec_from else 1.0
         if urgent:
             rule = rules.urgent[owner.group]
             groups[rule.id] = (rule.priority.value, rule.description)
@@ -622,6 +890,14 @@ def classify(
         elif cue is None:
             cat = _CATEGORY[owner.group]
             scores[cat] = scores.get(cat, 0.0) + owner.weight * mult
+
+    if sym and priority is Priority.ROUTINE and rules.acuity.enabled:
+        hit = _acuity(cp, rules, doc, sym)
+        if hit is not None:
+            s, e, term, score = hit
+            priority = rules.acuity.priority
+            hits.append((s, e, f"{term} (acuity score {score:g})", "urgent", "acuity", None))
+            groups["acuity"] = (priority.value, rules.acuity.description)
 
     if scores:
         cw = cp.category_weight
@@ -654,12 +930,118 @@ def classify(
         rules_category=rules_category,
         urgent=priority is not Priority.ROUTINE,
         priority=priority,
-        matches=tuple(matches),
+        hits=tuple(hits),
         scores=scores,
         server_category=srv,
         notes=tuple(notes),
         urgent_groups=groups,
+        _source=(subject, text, combined, offsets, sub_end, text_start),
     )
+
+
+def _acu_weight(cp: _Compiled, matched: str) -> float | None:
+    key = term_key(matched)
+    w = cp.acu_exact.get(key)
+    if w is None:
+        for n in range(len(key), 0, -1):
+            w = cp.acu_prefix.get(key[:n])
+            if w is not None:
+                break
+    return w
+
+
+def _acuity(
+    cp: _Compiled, rules: Rules, doc: _Doc, sym: list[tuple[int, int, _Owner]]
+) -> tuple[int, int, str, float] | None:
+    """The best-scoring live symptom word if its score reaches the threshold:
+    its weight, a share of the other symptom words near it and the acuity cues near it (same
+    sentence, ``window`` words either side)."""
+    ac = rules.acuity
+    norm = doc.norm
+    live = []
+    for a, b, owner in sym:
+        if doc.cue(a, b, rules) is None:
+            live.append((a, b, owner))
+    if not live:
+        return None
+    ev_s, ev_e, ev_k = doc.ev_start, doc.ev_end, doc.ev_kind
+    if ev_s is None:
+        doc._scan()
+        ev_s, ev_e, ev_k = doc.ev_start, doc.ev_end, doc.ev_kind
+    best: tuple[int, int, str, float] | None = None
+    for a, b, owner in live:
+        k = bisect_right(doc.sent, a) - 1
+        ss = doc.sent[k] + 1 if k >= 0 else 0
+        k = bisect_left(doc.sent, b)
+        se = doc.sent[k] if k < len(doc.sent) else len(norm)
+        ws = a
+        for _ in range(ac.window + 1):
+            j = norm.rfind(" ", ss, ws)
+            if j < 0:
+                ws = ss
+                break
+            ws = j
+        we = b
+        for _ in range(ac.window + 1):
+            j = norm.find(" ", we + 1, se)
+            if j < 0:
+                we = se
+                break
+            we = j
+        score = owner.weight
+        others: dict[str, float] = {}
+        for a2, b2, o2 in live:
+            if (a2, b2) != (a, b) and ws <= a2 and b2 <= we and o2.term != owner.term:
+                others[o2.term] = max(others.get(o2.term, 0.0), o2.weight)
+        score += min(sum(others.values()) * ac.other_symptom_factor, owner.weight)
+        pos = neg = 0.0
+        for cm in cp.acu_rx.finditer(norm, ws, we) if cp.acu_rx is not None else ():
+            ca, cb = cm.span()
+            if ca < b and a < cb:
+                continue
+            w = _acu_weight(cp, cm.group())
+            if not w:
+                continue
+            if w > 0:
+                # "not worse", "no sudden ...": a negation right before the cue cancels it
+                j = bisect_left(ev_s, ca) - 1
+                if j >= 0 and "neg" in ev_k[j] and ev_e[j] <= ca and doc._words_between(ev_e[j], ca) <= 1:
+                    continue
+                pos += w
+            else:
+                neg += w
+        score += min(pos, ac.max_cue_score) + neg
+        if score >= ac.threshold and (best is None or score > best[3]):
+            best = (a, b, owner.term, score)
+    return best
+
+
+def _build_matches(hits: tuple[tuple, ...], source: tuple) -> tuple[Match, ...]:
+    if not hits:
+        return ()
+    subject, text, combined, offsets, sub_end, text_start = source
+    out: list[Match] = []
+    for s, e, term, kind, group, cue in hits:
+        if offsets is not None:
+            os_, oe = offsets[s], offsets[e]
+        else:
+            os_, oe = s, e
+        in_subject = os_ < sub_end
+        base = 0 if in_subject else text_start
+        fld: Field = "subject" if in_subject else "text"
+        src = subject if in_subject else text
+        a, b = os_ - base, oe - base
+        if cue is not None:
+            ckind, ca, cb = cue
+            if offsets is not None:
+                ca, cb = offsets[ca], offsets[cb]
+            oca, ocb = ca - base, cb - base
+            ok = 0 <= oca <= len(src) and 0 <= ocb <= len(src)
+            out.append(Match(a, b, fld, src[a:b], term, kind, group, combined[ca:cb], ckind,
+                             oca if ok else None, ocb if ok else None))
+        else:
+            out.append(Match(a, b, fld, src[a:b], term, kind, group))
+    return tuple(out)
 
 
 _CATEGORY = {c.value: c for c in Category}

@@ -30,6 +30,8 @@ __all__ = [
     "CategoryRule",
     "UrgentRule",
     "Cues",
+    "Acuity",
+    "Fuzzy",
     "ClinicCalendar",
     "Rules",
     "load_rules",
@@ -160,6 +162,53 @@ class ClinicCalendar:
 
 
 @dataclass(frozen=True, slots=True)
+class Acuity:
+    """``[acuity]``: flags a message urgent when a symptom word and acuity cues around it add up.
+
+    Catches what no urgent phrase names ("there's a heaviness in my chest since breakfast and
+    I'm sweaty"). Each symptom word has a weight (``[acuity.symptoms.<system>] en = {chest =
+    2.0}``), each acuity cue a weight (``[acuity.cues] en = {"right now" = 1.5, "a little" =
+    -1.5}``; negative weights de-escalate). A symptom that is negated, in the past or
+    hypothetical does not count, nor does a cue right after a negation ("not worse")."""
+
+    enabled: bool = True
+    threshold: float = 3.5
+    """Score at which the message is flagged."""
+    priority: Priority = Priority.URGENT
+    window: int = 12
+    """Words either side of the symptom (within its sentence) where cues count."""
+    other_symptom_factor: float = 0.5
+    """Other symptom words in the window add this share of their weight (up to one symptom's worth)."""
+    max_cue_score: float = 4.0
+    """Positive cues add up to at most this much."""
+    symptoms: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    """Folded term -> (system, weight)."""
+    cues: Mapping[str, float] = field(default_factory=dict)
+    """Folded cue phrase -> weight."""
+    description: str = "symptom described with acuity cues"
+
+
+@dataclass(frozen=True, slots=True)
+class Fuzzy:
+    """``[fuzzy]``: typo tolerance for urgent words ("chets pain", "brething", "sucidal").
+
+    A message word that is not a known word and is one edit (insert, delete, substitute, swap
+    two neighbours) away from exactly one word of the urgent lexicon (the words of the urgent
+    terms and acuity symptoms, plus ``words``) is read as that word for the urgent scans."""
+
+    enabled: bool = True
+    min_length: int = 5
+    """Lexicon words shorter than this are never the target of a correction."""
+    words: tuple[str, ...] = ()
+    """Extra lexicon words."""
+    known: tuple[str, ...] = ()
+    """Real words never corrected ("cooking" is not "choking", "chess" is not "chest")."""
+    skip: tuple[str, ...] = ()
+    """Lexicon words never used as a correction (rare words one edit from a common one:
+    "writting" is "writing", not "writhing")."""
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     """The whole validated rule set. Build with :func:`load_rules`."""
 
@@ -174,6 +223,8 @@ class Rules:
     calendar: ClinicCalendar
     response_time: Mapping[tuple[str, Priority], timedelta]
     """``[response_time.<category|default>] <priority> = hours``: business time to answer."""
+    acuity: Acuity = field(default_factory=Acuity)
+    fuzzy: Fuzzy = field(default_factory=Fuzzy)
     sources: tuple[str, ...] = ()
     """Files merged to build these rules, in order (for ``--help`` and explanations)."""
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
@@ -406,7 +457,10 @@ class _Validator:
         d = self.table(
             self.data,
             (),
-            {"version", "settings", "category", "urgent", "cues", "routing", "calendar", "response_time"},
+            {
+                "version", "settings", "category", "urgent", "cues", "routing", "calendar",
+                "response_time", "acuity", "fuzzy",
+            },
         )
         version = d.get("version", 1)
         if version != 1:
@@ -427,7 +481,84 @@ class _Validator:
         routing, urgent_pool = self.routing(d.get("routing"))
         calendar = self.calendar(d.get("calendar"))
         response = self.response_time(d.get("response_time"))
-        return Rules(settings, categories, urgent, cues, routing, urgent_pool, calendar, response)
+        acuity = self.acuity(d.get("acuity"), langs)
+        fuzzy = self.fuzzy(d.get("fuzzy"), langs)
+        return Rules(
+            settings, categories, urgent, cues, routing, urgent_pool, calendar, response, acuity, fuzzy
+        )
+
+    def flag(self, value: Any, path: tuple[str, ...]) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, "must be true or false")
+        return value
+
+    def weights(self, value: Any, path: tuple[str, ...], langs: tuple[str, ...]) -> dict[str, float]:
+        """``{en = {"term" = 1.5, ...}, es = {...}}`` -> folded term -> weight (active languages)."""
+        from triage_tui.domain.triage.text import fold
+
+        out: dict[str, float] = {}
+        for lang, items in self.table(value, path).items():
+            if not _LANG.match(lang):
+                raise self.fail((*path, lang), "expected a language code (en, es, ...)")
+            tbl = self.table(items, (*path, lang))
+            for term, w in tbl.items():
+                p = (*path, lang, term)
+                if not term.strip():
+                    raise self.fail(p, "empty term")
+                if isinstance(w, bool) or not isinstance(w, (int, float)):
+                    raise self.fail(p, f"must be a number, not {w!r}")
+                if lang in langs:
+                    out[fold(term.strip())[0]] = float(w)
+        return out
+
+    def acuity(self, value: Any, langs: tuple[str, ...]) -> Acuity:
+        path = ("acuity",)
+        tbl = self.table(
+            value, path,
+            {"enabled", "threshold", "priority", "window", "other_symptom_factor", "max_cue_score",
+             "symptoms", "cues", "description"},
+        )
+        kw: dict[str, Any] = {}
+        for k, v in tbl.items():
+            p = (*path, k)
+            if k == "enabled":
+                kw[k] = self.flag(v, p)
+            elif k == "priority":
+                prio = self.enum(Priority, v, p)
+                if prio is Priority.ROUTINE:
+                    raise self.fail(p, "needs urgent, asap or stat")
+                kw[k] = prio
+            elif k == "window":
+                kw[k] = self.number(v, p, integer=True, minimum=1)
+            elif k == "description":
+                if not isinstance(v, str):
+                    raise self.fail(p, "must be a string")
+                kw[k] = v
+            elif k == "symptoms":
+                syms: dict[str, tuple[str, float]] = {}
+                for system, body in self.table(v, p).items():
+                    for term, w in self.weights(body, (*p, system), langs).items():
+                        syms[term] = (system, w)
+                kw[k] = syms
+            elif k == "cues":
+                kw[k] = self.weights(v, p, langs)
+            else:
+                kw[k] = float(self.number(v, p))
+        return Acuity(**kw)
+
+    def fuzzy(self, value: Any, langs: tuple[str, ...]) -> Fuzzy:
+        path = ("fuzzy",)
+        tbl = self.table(value, path, {"enabled", "min_length", "words", "known", "skip"})
+        kw: dict[str, Any] = {}
+        for k, v in tbl.items():
+            p = (*path, k)
+            if k == "enabled":
+                kw[k] = self.flag(v, p)
+            elif k == "min_length":
+                kw[k] = self.number(v, p, integer=True, minimum=3)
+            else:
+                kw[k] = self.per_language(v, p, langs)
+        return Fuzzy(**kw)
 
     def settings(self, value: Any) -> Settings:
         path = ("settings",)

@@ -205,10 +205,79 @@ def _seq(items: list, starts: list[tuple[str, bool]], maxlen: int) -> list[tuple
     return cur
 
 
-def literal_prefixes(pattern: str, maxlen: int = 4) -> set[str]:
-    """Strings one of which every match of ``pattern`` starts with ("" when unknown)."""
+def literal_prefixes(pattern: str, maxlen: int = 4, *, optional: bool = False) -> set[str]:
+    """Strings one of which every match of ``pattern`` starts with ("" when unknown).
+
+    ``optional`` also follows items that may be absent both ways ("can\\x27?t" gives "can't"
+    and "cant" where the plain walk stops at "can"; "days?[\\s-]?old" gives "days old",
+    "dayold", ...), for longer, more selective prefixes; prefixes that extend another one are
+    dropped (the shorter one covers them)."""
     try:
         parsed = _sp.parse(pattern)
     except Exception:  # noqa: BLE001 - the validator reports bad patterns
         return {""}
+    if optional:
+        out: set[str] = set()
+        try:
+            _starts(list(parsed), 0, "", maxlen, out)
+        except _TooMany:
+            out = set()
+        if out:
+            return {p for p in out if not any(q != p and p.startswith(q) for q in out)}
     return {p for p, _ in _seq(list(parsed), [("", True)], maxlen)}
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _starts(items: list, i: int, pre: str, maxlen: int, out: set[str]) -> None:
+    """Add to ``out`` the literal prefixes (up to ``maxlen``) of the matches of ``items[i:]``
+    that follow ``pre``, branching over alternatives, character sets and optional items."""
+    if len(out) > 200:
+        raise _TooMany
+    while i < len(items):
+        if len(pre) >= maxlen:
+            break
+        op, av = items[i]
+        if op is _sc.AT:
+            i += 1
+        elif op is _sc.LITERAL:
+            pre += chr(av)
+            i += 1
+        elif op is _sc.IN:
+            # whitespace as " " (a space in the gate trie matches any run of whitespace)
+            spaced = [(o, a) for o, a in av if not (o is _sc.CATEGORY and a is _sc.CATEGORY_SPACE)]
+            chars = _in_chars(spaced)
+            if chars is None:
+                break
+            if len(spaced) < len(av):
+                chars = [*chars, " "]
+            for c in dict.fromkeys(chars):
+                _starts(items, i + 1, pre + c, maxlen, out)
+            return
+        elif op is _sc.SUBPATTERN:
+            items = list(av[3]) + items[i + 1 :]
+            i = 0
+        elif op is _sc.BRANCH:
+            for alt in av[1]:
+                _starts(list(alt) + items[i + 1 :], 0, pre, maxlen, out)
+            return
+        elif op in (_sc.MAX_REPEAT, _sc.MIN_REPEAT):
+            lo, hi, sub = av
+            if lo == 0:
+                _starts(items, i + 1, pre, maxlen, out)  # absent
+                if hi == 1:
+                    _starts(list(sub) + items[i + 1 :], 0, pre, maxlen, out)  # once
+                else:
+                    _starts(list(sub), 0, pre, maxlen, out)  # what it starts with
+                return
+            if hi == 1:
+                items = list(sub) + items[i + 1 :]
+                i = 0
+            else:
+                _starts(list(sub), 0, pre, maxlen, out)
+                return
+        else:
+            break
+    out.add(pre)
