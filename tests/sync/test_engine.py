@@ -32,7 +32,8 @@ async def test_offline_then_drains_when_server_returns(server, store):
     task = asyncio.create_task(engine.run())
     await _until(lambda: store.queue())
     thread = store.thread(store.queue()[0].thread_id)
-    assert changes and thread.id in set().union(*(c.thread_ids for c in changes))
+    # the change set is reported once the page is stored: wait for it, don't race it
+    await _until(lambda: thread.id in set().union(*(c.thread_ids for c in changes)))
     await asyncio.to_thread(server.stop)
     item = queue_reply(store, thread=thread, text="Offline reply", sender_ref="Practitioner/pr0",
                        user="nurse1")
