@@ -134,6 +134,15 @@ class _Owner:
     weight: float  # category score (kind category)
     negatable: bool
     pattern: bool = False
+    key: tuple[str, str] = ("", "")
+    """(kind, group), precomputed: duplicate hits of one group count once."""
+    cat: Category | None = None
+    """The category a non-negated hit scores for (urgent: its group's category)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.kind, self.group))
+        if self.kind == "category":
+            object.__setattr__(self, "cat", Category(self.group))
 
 
 @dataclass(slots=True)
@@ -170,6 +179,7 @@ class _Compiled:
     cue_numbered: list[tuple[re.Pattern[str], frozenset[str]]]
     secondary: re.Pattern[str] | None
     """Markers of a second request ("also", "PS", "otra cosa")."""
+    secondary_maxlen: int
     category_weight: dict[str, float]
     acu_exact: dict[str, float]
     acu_prefix: dict[str, float]
@@ -331,6 +341,8 @@ def compile_rules(rules: Rules) -> _Compiled:
         cue_prefix=cue_prefix,
         cue_numbered=cue_numbered,
         secondary=re.compile(trie_regex([fold(x.strip())[0] for x in c.secondary])) if c.secondary else None,
+        # generous: a space in a marker matches a run of separators
+        secondary_maxlen=4 * max((len(x) for x in c.secondary), default=0) + 8,
         category_weight={cat.value: rule.weight for cat, rule in rules.categories.items()},
         acu_exact=acu_exact,
         acu_prefix=acu_prefix,
@@ -705,6 +717,10 @@ def _gate_entry(patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int])
 
 
 
+def _raw_order(r: tuple[int, int, str, _Owner]) -> tuple[int, int]:
+    return (r[0], -r[1])
+
+
 def _split_owners(cp: _Compiled, matched: str) -> tuple[tuple[_Owner, ...], tuple[_Owner, ...]]:
     owners = _lookup(cp.category_terms, matched)
     split = (tuple(o for o in owners if o.kind != "symptom"), tuple(o for o in owners if o.kind == "symptom"))
@@ -832,12 +848,12 @@ def classify(
             if m.end() > m.start():
                 raw.append((m.start(), m.end(), m.group(), owner))
     if len(raw) > 1:
-        raw.sort(key=lambda r: (r[0], -r[1]))
+        raw.sort(key=_raw_order)
         # a term and a pattern of the same group on overlapping text count once
         kept: list[tuple[int, int, str, _Owner]] = []
         seen_end: dict[tuple[str, str], int] = {}
         for r in raw:
-            k = (r[3].kind, r[3].group)
+            k = r[3].key
             if seen_end.get(k, -1) > r[0]:
                 continue
             seen_end[k] = r[1]
@@ -850,7 +866,8 @@ def classify(
     if cp.secondary is not None and st.secondary_weight != 1.0 and raw:
         first = next((r[0] for r in raw if r[0] >= text_start), None)  # raw is in text order
         if first is not None:
-            m = cp.secondary.search(norm, first + 1)
+            # a marker after the last match changes nothing: search up to there only
+            m = cp.secondary.search(norm, first + 1, raw[-1][0] + cp.secondary_maxlen)
             if m is not None:
                 sec_from = m.start()
     scores: dict[Category, float] = {}
@@ -888,7 +905,7 @@ def classify(
                     priority = rule.priority
                 scores[rule.category] = scores.get(rule.category, 0.0) + st.urgent_category_weight * mult
         elif cue is None:
-            cat = _CATEGORY[owner.group]
+            cat = owner.cat
             scores[cat] = scores.get(cat, 0.0) + owner.weight * mult
 
     if sym and priority is Priority.ROUTINE and rules.acuity.enabled:
