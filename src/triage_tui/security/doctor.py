@@ -114,6 +114,9 @@ def environment_checks(environ: dict[str, str] | None = None,
         out.append(Check("config", "[server] token", WARN,
                          f"a bearer token is stored in plain text in {locations.config_file()}; "
                          "move it to TRIAGE_TUI_TOKEN or use client credentials"))
+    cfg_file = locations.config_file()
+    out.append(Check("config", "file", INFO,
+                     f"{cfg_file}" + ("" if cfg_file.exists() else " (not present: defaults)")))
     if config is not None:
         out.append(Check("config", "sign-in",
                          OK, "OAuth client credentials" if getattr(config.server, "client_id", None)
