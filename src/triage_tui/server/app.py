@@ -7,11 +7,13 @@ Storage calls are short and run on the event loop; the storage lock makes them a
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -23,6 +25,7 @@ from starlette.routing import Route
 
 from triage_tui.server import bundle as bundlemod
 from triage_tui.server import fhirtime
+from triage_tui.server import search as searchmod
 from triage_tui.server.auth import TokenVerifier, bearer_token
 from triage_tui.server.capability import capability_statement
 from triage_tui.server.errors import FhirError, bad_request, not_found, operation_outcome
@@ -195,9 +198,6 @@ class FhirApp:
     async def read(self, request: Request) -> Response:
         rtype = _rtype(request)
         rid = request.path_params["rid"]
-        if rid == "_history":
-            raise FhirError(400, "Type-level _history is not supported; use _lastUpdated search",
-                            code="not-supported")
         check_id(rid)
         return _resource_response(200, self.storage.read(rtype, rid), request)
 
@@ -221,41 +221,40 @@ class FhirApp:
 
     @_handler
     async def history(self, request: Request) -> Response:
+        """Instance history: ``GET [type]/[id]/_history``, newest first."""
         rtype = _rtype(request)
         rid = request.path_params["rid"]
         check_id(rid)
-        count = 100
-        since = None
-        for k, v in request.query_params.multi_items():
-            if k == "_count":
-                try:
-                    count = max(1, min(int(v), 1000))
-                except ValueError:
-                    raise bad_request("_count must be an integer") from None
-            elif k == "_since":
-                try:
-                    since = fhirtime.parse_range(v)[0]
-                except ValueError:
-                    raise bad_request("_since must be a FHIR instant") from None
-            elif k not in ("_format", "_pretty"):
-                raise bad_request(f"Unknown _history parameter {k!r} (supported: _count, _since)")
-        versions = self.storage.history(rtype, rid, count=count, since_us=since)
+        hp = _history_params(request.query_params.multi_items(), allow_cursor=False)
+        now = fhirtime.format_instant(fhirtime.now_us())
+        versions = self.storage.history(rtype, rid, count=hp.count, since_us=hp.since)
+        return _fhir(200, _history_bundle(_base(request), versions, now, str(request.url), None,
+                                          total=len(versions)))
+
+    @_handler
+    async def type_history(self, request: Request) -> Response:
+        """Type history: ``GET [type]/_history?_since=&_at=&_count=``, newest first.
+
+        Paged by keyset on the history row (lastUpdated, row, version) with an opaque
+        ``_cursor`` token bound to the query, so writes between pages skip or repeat nothing."""
+        rtype = _rtype(request)
+        items = request.query_params.multi_items()
+        hp = _history_params(items, allow_cursor=True)
+        qhash = searchmod.query_hash(f"{rtype}/_history", [(k, v) for k, v in items
+                                                          if k not in ("_format", "_pretty")])
+        after = _decode_history_cursor(hp.cursor, qhash) if hp.cursor else None
+        # taken before the read: a client may use it as its next _since (every later write
+        # is stamped at or after it)
+        now = fhirtime.format_instant(fhirtime.now_us())
+        versions, key = self.storage.type_history(rtype, count=hp.count, since_us=hp.since,
+                                                  at=hp.at, after=after)
         base = _base(request)
-        entries = []
-        for v in versions:
-            e: dict[str, Any] = {"fullUrl": f"{base}/{rtype}/{rid}"}
-            if v.body:
-                e["resource"] = json.loads(v.body)
-            e["request"] = {"method": v.method,
-                            "url": rtype if v.method == "POST" else f"{rtype}/{rid}"}
-            e["response"] = {"status": "410 Gone" if v.deleted else
-                             ("201 Created" if v.method == "POST" else "200 OK"),
-                             "etag": v.etag, "lastModified": v.last_updated}
-            entries.append(e)
-        return _fhir(200, {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "history",
-                           "total": len(entries),
-                           "link": [{"relation": "self", "url": str(request.url)}],
-                           "entry": entries})
+        next_url = None
+        if key is not None:
+            keep = [(k, v) for k, v in items if k not in ("_cursor", "_count")]
+            next_url = f"{base}/{rtype}/_history?" + urlencode(
+                [*keep, ("_count", str(hp.count)), ("_cursor", _encode_history_cursor(key, qhash))])
+        return _fhir(200, _history_bundle(base, versions, now, str(request.url), next_url))
 
     @_handler
     async def vread(self, request: Request) -> Response:
@@ -292,6 +291,95 @@ class FhirApp:
     async def not_supported(self, request: Request) -> Response:
         raise FhirError(405, f"{request.method} is not supported on {request.url.path}",
                         code="not-supported")
+
+
+@dataclass
+class _HistoryParams:
+    count: int = 100
+    since: int | None = None
+    at: tuple[int, int] | None = None
+    cursor: str | None = None
+
+
+def _instant_param(name: str, value: str) -> tuple[int, int]:
+    try:
+        # a '+' of a zone offset sent unencoded in a URL arrives as a space
+        return fhirtime.parse_range(value.replace(" ", "+"))
+    except ValueError:
+        raise bad_request(f"{name} must be a FHIR instant or date: {value!r}") from None
+
+
+def _history_params(items: list[tuple[str, str]], *, allow_cursor: bool) -> _HistoryParams:
+    hp = _HistoryParams()
+    for k, v in items:
+        if k == "_count":
+            try:
+                hp.count = max(1, min(int(v), searchmod.MAX_COUNT))
+            except ValueError:
+                raise bad_request("_count must be an integer") from None
+        elif k == "_since":
+            hp.since = _instant_param("_since", v)[0]
+        elif k == "_at" and allow_cursor:
+            prefix, value = (v[:2], v[2:]) if v[:2] in ("gt", "ge", "lt", "le", "eq") else ("eq", v)
+            lo, hi = _instant_param("_at", value)
+            hp.at = {"eq": (lo, hi), "ge": (lo, fhirtime.MAX_US), "gt": (hi, fhirtime.MAX_US),
+                     "le": (fhirtime.MIN_US, hi), "lt": (fhirtime.MIN_US, lo)}[prefix]
+        elif k == "_cursor" and allow_cursor:
+            hp.cursor = v
+        elif k not in ("_format", "_pretty"):
+            supported = "_count, _since, _at" if allow_cursor else "_count, _since"
+            raise bad_request(f"Unknown _history parameter {k!r} (supported: {supported})")
+    return hp
+
+
+def _encode_history_cursor(key: tuple[int, int, int], qhash: str) -> str:
+    raw = _DUMPS(["h", *key, qhash]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_history_cursor(token: str, qhash: str) -> tuple[int, int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        tag, lu, key, version, h = json.loads(raw)
+        if tag != "h":
+            raise ValueError(tag)
+        cursor = (int(lu), int(key), int(version))
+    except Exception:
+        raise bad_request("Invalid page token (_cursor)") from None
+    if h != qhash:
+        raise bad_request("Page token (_cursor) does not belong to this history query")
+    return cursor
+
+
+def _history_entry(base: str, v: Stored) -> str:
+    """One Bundle.entry of a history Bundle (JSON text; the stored body is embedded as is)."""
+    if v.deleted:
+        method, url, status = "DELETE", f"{v.rtype}/{v.id}", "200 OK"
+    elif v.method == "POST":
+        method, url, status = "POST", v.rtype, "201 Created"
+    else:
+        method, url, status = "PUT", f"{v.rtype}/{v.id}", "200 OK"
+    resource = f',"resource":{v.body}' if v.body else ""
+    return (f'{{"fullUrl":{_DUMPS(f"{base}/{v.rtype}/{v.id}")}{resource},'
+            f'"request":{{"method":"{method}","url":{_DUMPS(url)}}},'
+            f'"response":{{"status":"{status}","etag":{_DUMPS(v.etag)},'
+            f'"lastModified":"{v.last_updated}"}}}}')
+
+
+def _history_bundle(base: str, versions: list[Stored], now: str, self_url: str,
+                    next_url: str | None, *, total: int | None = None) -> str:
+    links = [{"relation": "self", "url": self_url}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
+    parts = [f'{{"resourceType":"Bundle","id":"{uuid.uuid4()}","meta":{{"lastUpdated":"{now}"}}',
+             ',"type":"history"']
+    if total is not None:
+        parts.append(f',"total":{total}')
+    parts.append(',"link":' + _DUMPS(links))
+    if versions:
+        parts.append(',"entry":[' + ",".join(_history_entry(base, v) for v in versions) + "]")
+    parts.append("}")
+    return "".join(parts)
 
 
 def _subset(resource: dict, elements: list[str]) -> dict:
@@ -350,6 +438,7 @@ def create_app(
         Route(rt + "/_search", h.search_post, methods=["POST"]),
         Route(rt, h.search_get, methods=["GET"]),
         Route(rt, h.create, methods=["POST"]),
+        Route(rt + "/_history", h.type_history, methods=["GET"]),
         Route(inst + "/_history/{vid}", h.vread, methods=["GET"]),
         Route(inst + "/_history", h.history, methods=["GET"]),
         Route(inst, h.read, methods=["GET"]),

@@ -8,7 +8,8 @@ from triage_tui import __version__
 from triage_tui.server import fhirtime
 from triage_tui.server.searchparams import PARAMS, RESOURCE_TYPES, SORT_DATE
 
-_INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "create", "search-type"]
+_INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type",
+                 "create", "search-type"]
 
 
 def capability_statement(base: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Tables:
   res        one row per resource (current version): type, id, version, lu (meta.lastUpdated,
              µs), sd (the type's sort date, µs), deleted flag, body (JSON text with meta).
-  hist       every version (body NULL for a deletion).
+  hist       every version (body NULL for a deletion); indexed by lu for type-level _history.
   idx_token  token and string search values; idx_ref references; idx_date date ranges.
   kv         schema version and the write clock.
 
@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS hist (
     body TEXT,
     PRIMARY KEY (rid, version)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS hist_lu ON hist(lu);
 CREATE TABLE IF NOT EXISTS idx_token (res INTEGER NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_token_q ON idx_token(param, code, res);
 DROP INDEX IF EXISTS idx_token_r;
@@ -248,6 +249,46 @@ class Storage:
             ).fetchall()
         return [Stored(rtype, rid, v, lu, body, deleted=body is None, method=m)
                 for v, lu, m, body in rows]
+
+    def type_history(self, rtype: str, *, count: int = 100, since_us: int | None = None,
+                     at: tuple[int, int] | None = None, after: tuple[int, int, int] | None = None
+                     ) -> tuple[list[Stored], tuple[int, int, int] | None]:
+        """Versions of every resource of one type, newest first (``GET [type]/_history``).
+
+        ``since_us``: versions written at or after it. ``at`` = [lo, hi): versions that were
+        current at some point in it. Keyset paging: ``after`` is the (lu, rid, version) key of
+        the last entry of the previous page; the second value returned is that key for this
+        page when more rows follow. Writes between pages are newer than every key already
+        handed out, so they never shift later pages (they belong to the next ``_since`` check).
+        """
+        where = ["r.type = ?"]
+        args: list[object] = [rtype]
+        if since_us is not None:
+            where.append("h.lu >= ?")
+            args.append(since_us)
+        if at is not None:
+            lo, hi = at
+            where.append("h.lu < ?")
+            args.append(hi)
+            # the next version (if any) must not have replaced this one before the period
+            where.append("NOT EXISTS (SELECT 1 FROM hist n WHERE n.rid = h.rid "
+                         "AND n.version = h.version + 1 AND n.lu <= ?)")
+            args.append(lo)
+        if after is not None:
+            where.append("(h.lu, h.rid, h.version) < (?, ?, ?)")
+            args.extend(after)
+        sql = ("SELECT h.lu, h.rid, h.version, h.method, h.body, r.id FROM hist h "
+               "INDEXED BY hist_lu JOIN res r ON r.rid = h.rid "
+               f"WHERE {' AND '.join(where)} "
+               "ORDER BY h.lu DESC, h.rid DESC, h.version DESC LIMIT ?")
+        with self.snapshot():
+            rows = self.db.execute(sql, [*args, count + 1]).fetchall()
+        more = len(rows) > count
+        rows = rows[:count]
+        out = [Stored(rtype, rid, v, lu, body, deleted=body is None, method=m)
+               for lu, _key, v, m, body, rid in rows]
+        nxt = (rows[-1][0], rows[-1][1], rows[-1][2]) if more and rows else None
+        return out, nxt
 
     def exists(self, rtype: str, rid: str) -> bool:
         with self._lock:

@@ -15,8 +15,11 @@ How a pass over one type works (``Puller._pull_type``):
   followed when keyset cannot progress (a whole page with the same timestamp) and when the
   server ignores ``_sort`` (then the cursor only moves after the complete pass).
 * Records are deduplicated on id + versionId (in the pass, and by ``store.upsert``);
-  ``entered-in-error`` resources are removed; deleted ones are found through ``_history``
-  (:meth:`Puller.sweep_deletes`), which the engine runs every few cycles.
+  ``entered-in-error`` resources are removed; deleted ones are found through type-level
+  ``_history`` (:meth:`Puller.sweep_deletes`), which the engine runs every few cycles:
+  ``_since`` = the server time of the last check (the first check starts at the first pull),
+  a small ``_count``, so a check with nothing new is one request per queue type. Servers
+  without type history turn the check off; nothing else depends on it.
 * Threads and Tasks referencing a patient the cache does not hold trigger one batched
   ``Patient?_id=a,b,c`` search per 100 ids (never one request per thread).
 """
@@ -44,7 +47,7 @@ from triage_tui.domain.fhir import (
 )
 from triage_tui.domain.models import Message, Patient, Practitioner, Task, Thread
 from triage_tui.sync.client import FhirClient, next_link
-from triage_tui.sync.errors import FhirHTTPError
+from triage_tui.sync.errors import FhirHTTPError, OfflineError, SyncError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ class Puller:
     def __init__(
         self, client: FhirClient, store: CacheAPI, *, page_size: int = 1000,
         overlap: timedelta = timedelta(seconds=0.5), types: Iterable[str] = DEFAULT_TYPES,
-        on_progress: Callable[[str, int], None] | None = None,
+        on_progress: Callable[[str, int], None] | None = None, history_page_size: int = 100,
     ) -> None:
         self.client = client
         self.store = store
@@ -101,6 +104,7 @@ class Puller:
         self.types = tuple(types)
         self.on_progress = on_progress  # (resource_type, resources so far in this pass)
         self._flat_threads: dict[str, str] = {}  # message id -> thread id (flat servers)
+        self.history_page_size = history_page_size
         self.history_unsupported = False
 
     # --- public ------------------------------------------------------------------------------
@@ -117,18 +121,26 @@ class Puller:
         return result
 
     async def sweep_deletes(self, types: Iterable[str] = QUEUE_TYPES) -> PullResult:
-        """Find resources deleted on the server since the cursor, through type ``_history``."""
+        """Find resources deleted on the server through type ``_history`` and drop them.
+
+        Per type: ``GET [type]/_history?_since=<last check - overlap>&_count=<small>``; with no
+        changes since the last check that is one request with no entries. The check time comes
+        from the server (``Bundle.meta.lastUpdated``, else the newest entry seen), never from
+        this machine's clock. A resource counts as deleted when its newest history entry is a
+        DELETE (a later re-create wins). Servers without type history (400/404/405/501, or no
+        Bundle) turn the check off for this session; a pull still works there."""
         before = self.client.requests
         result = PullResult()
         if self.history_unsupported:
             result.complete = True
             return result
         for rtype in types:
-            cursor = self.store.get_meta(f"sync.deletes.{rtype}") or self.store.get_cursor(rtype)
+            key = f"sync.deletes.{rtype}"
+            cursor = self.store.get_meta(key) or self.store.get_cursor(rtype)
             if not cursor:
-                continue
+                continue  # nothing of this type cached yet: nothing to delete
             since = parse_instant(cursor)
-            params: dict[str, Any] = {"_count": self.page_size}
+            params: dict[str, Any] = {"_count": self.history_page_size}
             if since is not None:
                 params["_since"] = format_instant(since - self.overlap)
             try:
@@ -138,38 +150,83 @@ class Puller:
                     self.history_unsupported = True
                     break
                 raise
-            gone: list[str] = []
-            alive: set[str] = set()
-            newest = since
+            except OfflineError:
+                raise
+            except SyncError:  # answered, but not with a Bundle
+                self.history_unsupported = True
+                break
+            mark = _max(since, parse_instant((bundle.get("meta") or {}).get("lastUpdated")))
+            latest: dict[str, tuple[datetime | None, bool]] = {}  # id -> (when, deleted)
+            bodies: dict[str, dict[str, Any]] = {}  # id -> a version's body (thread lookup)
             while True:
                 for entry in bundle.get("entry") or ():
-                    if not isinstance(entry, dict):
+                    parsed = _history_entry(rtype, entry)
+                    if parsed is None:
                         continue
-                    req = entry.get("request") or {}
-                    res = entry.get("resource")
-                    if isinstance(res, dict) and res.get("id"):
-                        alive.add(str(res["id"]))
-                        d, _ = _lu(res)
-                        if d and (newest is None or d > newest):
-                            newest = d
-                    if req.get("method") == "DELETE":
-                        rid = (req.get("url") or "").rstrip("/").split("/")[-1]
-                        if rid:
-                            gone.append(rid)
+                    rid, when, deleted, body = parsed
+                    mark = _max(mark, when)
+                    if body is not None:
+                        bodies.setdefault(rid, body)
+                    prev = latest.get(rid)
+                    # newest first (HAPI, the spec's examples); timestamps decide when present
+                    if prev is None or (when is not None and prev[0] is not None
+                                        and when > prev[0]):
+                        latest[rid] = (when, deleted)
                 nxt = next_link(bundle)
                 if not nxt:
                     break
                 bundle = await self.client.follow(nxt)
-            gone = [g for g in dict.fromkeys(gone) if g not in alive]
+            gone = [rid for rid, (_, deleted) in latest.items() if deleted]
             if gone:
-                n = await asyncio.to_thread(self.store.delete, rtype, gone)
-                result.deleted += n
-                result.thread_ids.update(gone if rtype == "Communication" else ())
-            if newest is not None:
-                self.store.set_meta(f"sync.deletes.{rtype}", format_instant(newest))
+                held = await asyncio.to_thread(
+                    lambda: [g for g in gone if self.store.version_of(rtype, g) is not None])
+                threads: set[str] = set()
+                for rid in held:
+                    tid = await self._thread_of(rtype, rid, bodies.get(rid))
+                    if tid:
+                        threads.add(tid)
+                n = await asyncio.to_thread(self.store.delete, rtype, held) if held else 0
+                if n:
+                    result.deleted += n
+                    result.per_type[rtype] = result.per_type.get(rtype, 0) + n
+                    result.thread_ids |= threads
+            if mark is not None and mark != since:
+                await asyncio.to_thread(self.store.set_meta, key, format_instant(mark))
         result.requests = self.client.requests - before
         result.complete = True
         return result
+
+    async def _thread_of(self, rtype: str, rid: str, body: dict[str, Any] | None) -> str | None:
+        """The thread a deleted Communication or Task belonged to (for the UI's change set):
+        from a version in the history page, else the cache, else the resource's own history."""
+        if rtype == "Communication":
+            if await asyncio.to_thread(self.store.thread, rid) is not None:
+                return rid
+            tid = await asyncio.to_thread(self._resolve_thread, rid)
+            if tid:
+                return tid
+        if body is None:
+            try:
+                hist = await self.client.search(f"{rtype}/{rid}/_history", {"_count": 5})
+            except FhirHTTPError:
+                return None
+            for entry in hist.get("entry") or ():
+                res = entry.get("resource") if isinstance(entry, dict) else None
+                if isinstance(res, dict) and res.get("resourceType") == rtype:
+                    body = res
+                    break
+            if body is None:
+                return None
+        try:
+            recs = parse_records(body, self._resolve_thread)
+        except MalformedResource:
+            return None
+        for r in recs:
+            if isinstance(r, Thread):
+                return r.id
+            if isinstance(r, Message | Task):
+                return r.thread_id
+        return None
 
     # --- one type ----------------------------------------------------------------------------
 
@@ -183,7 +240,10 @@ class Puller:
         high_raw: str | None = cursor_raw
         ordered = True  # server honours _sort so far in this pass
         window = start
+        unmarked = rtype in QUEUE_TYPES and self.store.get_meta(f"sync.deletes.{rtype}") is None
         bundle = await self.client.search(rtype, self._params(window))
+        if unmarked:
+            self._mark_deletes(rtype, bundle, cursor)
         fetched = 0
         while True:
             resources = [e["resource"] for e in bundle.get("entry") or ()
@@ -236,6 +296,19 @@ class Puller:
             await asyncio.to_thread(self.store.set_cursor, rtype, high_raw)
         result.fetched = fetched
         return result
+
+    def _mark_deletes(self, rtype: str, bundle: dict[str, Any], cursor: datetime | None) -> None:
+        """Where the first deletion check of a type starts: no later than this pull's first
+        page (server time) and than the previous high-water mark, so a deletion of anything
+        this pull or an earlier one cached is after it."""
+        server_now = parse_instant((bundle.get("meta") or {}).get("lastUpdated"))
+        candidates = [d for d in (server_now, cursor) if d is not None]
+        if not candidates:  # no server time: from the oldest resource of this first page
+            candidates = [d for d in (_lu(e.get("resource") or {})[0]
+                                      for e in bundle.get("entry") or () if isinstance(e, dict))
+                          if d is not None]
+        if candidates:
+            self.store.set_meta(f"sync.deletes.{rtype}", format_instant(min(candidates)))
 
     def _params(self, since: datetime | None) -> dict[str, Any]:
         params: dict[str, Any] = {"_sort": "_lastUpdated", "_count": self.page_size}
@@ -355,6 +428,47 @@ class Puller:
                 if not nxt:
                     break
                 bundle = await self.client.follow(nxt)
+
+
+def _max(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    return a if b is None or a >= b else b
+
+
+def _id_from_url(url: Any, rtype: str) -> str | None:
+    """``Type/id``, ``Type/id/_history/v`` or an absolute URL of either -> id."""
+    if not isinstance(url, str):
+        return None
+    parts = url.split("?", 1)[0].rstrip("/").split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == rtype and parts[i + 1] not in ("", "_history"):
+            return parts[i + 1]
+    return None
+
+
+def _history_entry(rtype: str, entry: Any
+                   ) -> tuple[str, datetime | None, bool, dict[str, Any] | None] | None:
+    """(id, when, deleted, body) of one history Bundle entry; None when unusable."""
+    if not isinstance(entry, dict):
+        return None
+    req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+    resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    res = entry.get("resource") if isinstance(entry.get("resource"), dict) else None
+    if res is not None and res.get("resourceType") != rtype:
+        return None
+    method = str(req.get("method") or "").upper()
+    status = str(resp.get("status") or "")
+    deleted = method == "DELETE" or (res is None and status.startswith("410"))
+    if res is None and not deleted:
+        return None
+    rid = res.get("id") if res is not None else None
+    if not isinstance(rid, str) or not rid:
+        rid = _id_from_url(req.get("url"), rtype) or _id_from_url(entry.get("fullUrl"), rtype)
+    if not rid:
+        return None
+    when = parse_instant(resp.get("lastModified")) or (_lu(res)[0] if res is not None else None)
+    return rid, when, deleted, None if deleted else res
 
 
 def _pool(value: str) -> Any:
