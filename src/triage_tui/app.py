@@ -20,6 +20,7 @@ from textual.screen import Screen
 from triage_tui.actions import APP, INBOX, SUBSCREEN, THREAD, Command, bindings_for, commands_for
 from triage_tui.cache.api import CacheAPI, OutboxState
 from triage_tui.config import Config
+from triage_tui.domain.templates import Practice
 from triage_tui.screens.command_line import CommandLine
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
@@ -79,6 +80,8 @@ class TriageApp(App[None]):
         if store is None and opener is None:
             raise ValueError("give a store or an opener")
         self.config = config or Config()
+        self.practice: Practice = self.config.practice.as_practice()
+        """Practice settings the reply templates fill in (``[practice]`` in the config)."""
         self.opener = opener
         self.server_label = server_label
         self.user_ref = user_ref

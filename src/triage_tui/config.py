@@ -11,6 +11,12 @@ values of the wrong type are errors that name the file and the key, never silent
     url = "https://fhir.example.org/r4"
     user = "Practitioner/17"
 
+    [practice]          # used by the reply templates ({clinic.phone}, {provider.name}, ...)
+    provider_name = "Dr. Okafor"
+    clinic_name = "Elm Street Clinic"
+    clinic_phone = "(555) 010-0100"
+    timezone = "America/New_York"
+
     [keymap]            # command id = comma-separated keys (see the help screen, `?`)
     close = "d"
     cursor_down = "j,down,ctrl+n"
@@ -25,8 +31,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from triage_tui import locations
+from triage_tui.domain.templates.context import Practice
 from triage_tui.errors import UserError
 
 
@@ -53,6 +61,33 @@ class ServerConfig:
 
     token_endpoint: str | None = None
     """OAuth token endpoint; default: discovered from ``{url}/.well-known/smart-configuration``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeConfig:
+    """The practice's own details, as the reply templates write them. Not patient data.
+
+    A template that needs a value left empty here cannot be sent: the compose and batch screens
+    say which key to set."""
+
+    provider_name: str = ""
+    """The provider named in replies (``{provider.name}``), e.g. ``Dr. Okafor``."""
+
+    clinic_name: str = ""
+    """The practice's name as signed in replies (``{clinic.name}``)."""
+
+    clinic_phone: str = ""
+    """The number patients are told to call (``{clinic.phone}``), written as patients dial it."""
+
+    timezone: str = "UTC"
+    """IANA time zone in which appointment dates and times are written, e.g.
+    ``America/New_York``."""
+
+    def as_practice(self) -> Practice:
+        """The settings as the template layer's :class:`~triage_tui.domain.templates.Practice`."""
+        return Practice(provider_name=self.provider_name.strip(),
+                        clinic_name=self.clinic_name.strip(),
+                        clinic_phone=self.clinic_phone.strip(), timezone=self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +121,9 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     """The ``[server]`` table."""
 
+    practice: PracticeConfig = field(default_factory=PracticeConfig)
+    """The ``[practice]`` table: names and phone number the reply templates fill in."""
+
 
 def load_config(path: Path | None = None) -> Config:
     """Read ``config.toml`` (default: :func:`locations.config_file`); missing file: defaults."""
@@ -109,6 +147,10 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config.toml") -> Co
     if "server" in values:
         values["server"] = ServerConfig(**_check_table(ServerConfig, values["server"], source,
                                                        prefix="server."))
+    if "practice" in values:
+        values["practice"] = PracticeConfig(**_check_table(
+            PracticeConfig, values["practice"], source, prefix="practice."))
+        _check_timezone(values["practice"].timezone, source)
     if "keymap" in values:
         values["keymap"] = _check_keymap(values["keymap"], source)
     if values.get("idle_lock_minutes", 0) < 0:
@@ -120,7 +162,7 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config.toml") -> Co
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "str": str, "str | None": str, "int": int, "bool": bool,
-    "dict[str, str]": dict, "ServerConfig": dict,
+    "dict[str, str]": dict, "ServerConfig": dict, "PracticeConfig": dict,
 }
 
 
@@ -143,6 +185,14 @@ def _check_table(cls: type, data: Any, source: str, *, prefix: str) -> dict[str,
                               f"not {type(value).__name__} {value!r}")
         out[key] = value
     return out
+
+
+def _check_timezone(name: str, source: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}: key 'practice.timezone' is not a known IANA time zone: "
+                          f"{name!r} (e.g. \"America/New_York\")") from exc
 
 
 def _check_keymap(keymap: dict[str, Any], source: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triage_tui.config import Config, ConfigError, load_config
+from triage_tui.domain.templates import Practice
 from triage_tui.themes import builtin_themes
 
 
@@ -26,10 +27,17 @@ ascii_glyphs = true
 [server]
 url = "https://fhir.example.org/r4"
 user = "Practitioner/17"
+[practice]
+provider_name = "Dr. Okafor"
+clinic_name = "Elm Street Clinic"
+clinic_phone = "(555) 010-0100"
+timezone = "America/New_York"
 [keymap]
 close = "d"
 cursor_down = "j, down ,ctrl+n"
 """))
+    assert cfg.practice.as_practice() == Practice("Dr. Okafor", "Elm Street Clinic",
+                                                  "(555) 010-0100", "America/New_York")
     assert cfg.theme == "triage-light" and cfg.ascii_glyphs and cfg.idle_lock_minutes == 0
     assert cfg.server.url == "https://fhir.example.org/r4"
     assert cfg.keymap == {"close": "d", "cursor_down": "j,down,ctrl+n"}
@@ -45,6 +53,10 @@ cursor_down = "j, down ,ctrl+n"
     ("[keymap]\nfly = 'f'", "key 'keymap.fly' is not a command id"),
     ("[keymap]\nclose = ''", "key 'keymap.close' must be a string"),
     ("theme = ", "not valid TOML"),
+    ("[practice]\nclinic_phone = 5550100", "key 'practice.clinic_phone' must be a string"),
+    ("[practice]\nfax = '1'", "unknown key 'practice.fax'"),
+    ("[practice]\ntimezone = 'Mars/Olympus'", "key 'practice.timezone' is not a known"),
+    ("practice = 1", "key 'practice' must be a table"),
 ])
 def test_errors_name_file_and_key(tmp_path, text: str, needle: str) -> None:
     path = write(tmp_path, text)
@@ -58,8 +70,10 @@ def test_every_config_field_is_documented() -> None:
 
     import triage_tui.config as mod
 
-    source = inspect.getsource(mod.Config) + inspect.getsource(mod.ServerConfig)
-    for name in [*Config.__dataclass_fields__, *mod.ServerConfig.__dataclass_fields__]:
+    source = (inspect.getsource(mod.Config) + inspect.getsource(mod.ServerConfig)
+              + inspect.getsource(mod.PracticeConfig))
+    for name in [*Config.__dataclass_fields__, *mod.ServerConfig.__dataclass_fields__,
+                 *mod.PracticeConfig.__dataclass_fields__]:
         line = next(ln for ln in source.splitlines() if ln.strip().startswith(f"{name}:"))
         after = source[source.index(line) + len(line):].lstrip()
         assert after.startswith('"""'), f"{name} has no docstring"
@@ -67,3 +81,13 @@ def test_every_config_field_is_documented() -> None:
 
 def test_three_themes_ship() -> None:
     assert {t.name for t in builtin_themes()} >= {"triage-dark", "triage-light", "triage-contrast"}
+
+
+def test_app_practice_comes_from_the_config() -> None:
+    from triage_tui.app import TriageApp
+    from triage_tui.config import PracticeConfig
+    from triage_tui.screens.compose import practice_for
+
+    cfg = Config(practice=PracticeConfig("Dr. Okafor", "Elm Street Clinic", "555-0100"))
+    app = TriageApp(cfg, store=object(), user_ref="Practitioner/1")  # type: ignore[arg-type]
+    assert practice_for(app) == Practice("Dr. Okafor", "Elm Street Clinic", "555-0100", "UTC")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import USER, make_app
+from conftest import USER, deterministic_config, make_app
 
 from triage_tui.cache import open_store
 from triage_tui.cache.api import OutboxKind, OutboxState
+from triage_tui.config import PracticeConfig
 from triage_tui.domain.templates import Practice
 from triage_tui.screens.batch_review import BatchReviewScreen
 from triage_tui.screens.compose import ComposeScreen
@@ -65,9 +66,10 @@ def engine_factory(server):
 
 
 def templated_app(store, **kw):
-    app = make_app(store, **kw)
-    app.practice = PRACTICE  # practice settings (config has no [practice] table yet)
-    return app
+    """The app with the [practice] table of the config filled in."""
+    return make_app(store, config=deterministic_config(practice=PracticeConfig(
+        PRACTICE.provider_name, PRACTICE.clinic_name, PRACTICE.clinic_phone, PRACTICE.timezone)),
+        **kw)
 
 
 async def wait_for(pilot, cond, timeout=15.0) -> None:

@@ -49,6 +49,30 @@ def demo_user(base_url: str, token: str) -> tuple[str, str]:
     return f"Practitioner/{res['id']}", label
 
 
+DEMO_CLINIC = "Riverside Family Clinic"
+DEMO_PHONE = "(555) 010-0100"  # 555-01xx: reserved for fiction
+DEMO_TIMEZONE = "America/New_York"
+
+
+def demo_practice(base_url: str, token: str):
+    """Synthetic ``[practice]`` settings: a fictional clinic, and a provider of the generated
+    practice (asked of the server) so every shipped template can be sent in the demo."""
+    import httpx
+
+    from triage_tui.config import PracticeConfig
+
+    provider = "Dr. Rivera"
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+        bundle = http.get(f"{base_url}/Practitioner", params={"_count": 100}).json()
+    for entry in bundle.get("entry") or ():
+        name = ((entry.get("resource") or {}).get("name") or [{}])[0]
+        if "Dr." in (name.get("prefix") or ()) and name.get("family"):
+            provider = f"Dr. {name['family']}"
+            break
+    return PracticeConfig(provider_name=provider, clinic_name=DEMO_CLINIC,
+                          clinic_phone=DEMO_PHONE, timezone=DEMO_TIMEZONE)
+
+
 def run(args: argparse.Namespace) -> int:
     import os
     import secrets
@@ -87,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             return SyncEngine(client, store, user_ref, interval=args.interval, **callbacks)
 
         config = Config(idle_lock_minutes=0, ascii_glyphs=args.ascii,
+                        practice=demo_practice(base_url, token),
                         **({"theme": args.theme} if args.theme else {}))
         app = TriageApp(config, store=store,
                         server_label=f"demo, passphrase {passphrase}, {base_url}",

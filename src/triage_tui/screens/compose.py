@@ -58,17 +58,13 @@ def library_for(app: Any) -> TemplateLibrary:
 
 
 def practice_for(app: Any) -> Practice:
-    """Practice settings for templates: ``app.practice`` if set, else ``config.practice``
-    (when the config has such a table), else empty (replies needing them stay blocked)."""
+    """Practice settings for templates: ``app.practice``, which :class:`TriageApp` sets from the
+    config's ``[practice]`` table (tests may replace it); else the config's table itself."""
     p = getattr(app, "practice", None)
     if isinstance(p, Practice):
         return p
-    cfg = getattr(getattr(app, "config", None), "practice", None)
-    if cfg is not None:
-        return Practice(**{k: str(getattr(cfg, k)) for k in
-                           ("provider_name", "clinic_name", "clinic_phone", "timezone")
-                           if getattr(cfg, k, None)})
-    return Practice()
+    cfg = getattr(app, "config", None)
+    return cfg.practice.as_practice() if cfg is not None else Practice()
 
 
 def fill(text: str, info: ThreadInfo | None) -> tuple[str, list[str]]:
