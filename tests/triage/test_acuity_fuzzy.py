@@ -8,7 +8,9 @@ from triage_tui.domain.codes import Priority
 from triage_tui.domain.triage import RulesError, classify, default_rules, load_rules
 from triage_tui.domain.triage.engine import _osa1
 from triage_tui.domain.triage.text import literal_prefixes
-from .dev_cases import DEV_FPR_CEILING, DEV_RECALL_FLOOR, NOT_URGENT, URGENT
+from .dev_cases import (
+    DEV_FPR_CEILING, DEV_RECALL_FLOOR, NOT_URGENT, NOT_URGENT_2, NOT_URGENT_3, URGENT, URGENT_2, URGENT_3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,18 @@ def test_dev_set_recall_and_false_alarms(rules):
     assert len(URGENT) >= 80 and len(NOT_URGENT) >= 80
     assert 1 - len(missed) / len(URGENT) >= DEV_RECALL_FLOOR, missed
     assert len(alarms) / len(NOT_URGENT) <= DEV_FPR_CEILING, alarms
+
+
+def test_operating_point_on_the_routine_clinical_dev_sets(rules):
+    """The operating point (policy.toml [acuity]): every urgent message of the second and third
+    dev sets is caught, and the false alarms on their symptom-heavy routine messages stay in
+    the chosen band (at the freeze: 6/114 and 6/30, most of them from urgent terms, not from
+    the acuity layer)."""
+    for urgent, routine, fpr_max in ((URGENT_2, NOT_URGENT_2, 0.08), (URGENT_3, NOT_URGENT_3, 0.25)):
+        missed = [t for t in urgent if not classify(rules, "", t).urgent]
+        alarms = [t for t in routine if classify(rules, "", t).urgent]
+        assert not missed, missed
+        assert len(alarms) / len(routine) <= fpr_max, alarms
 
 
 @pytest.mark.parametrize(
@@ -123,7 +137,8 @@ def test_real_words_are_not_corrected(rules, text):
 def test_fuzzy_can_be_disabled(tmp_path):
     p = tmp_path / "rules.toml"
     p.write_text("[fuzzy]\nenabled = false\n")
-    assert not classify(load_rules(p), "", "chets pain and my arm is numb").urgent
+    assert not classify(load_rules(p), "", "brething is really hard right now").urgent
+    assert classify(default_rules(), "", "brething is really hard right now").urgent
 
 
 def test_gate_prefixes_follow_optional_items():

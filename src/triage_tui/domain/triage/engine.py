@@ -887,7 +887,9 @@ def classify(
                 # only a negation or hypothetical cue a few words before the term can cancel
                 # it: look at the whole cue scan only when there is one
                 if neg_ends is None:
-                    neg_ends = [m.end() for m in cp.neg_hyp.finditer(norm)]
+                    # a cue must end before the last match starts: scan no further (a cut word
+                    # cannot end right before a match, which starts after a non-word character)
+                    neg_ends = [m.end() for m in cp.neg_hyp.finditer(norm, 0, raw[-1][0])]
                 if neg_ends:
                     i = bisect_right(neg_ends, s) - 1
                     if i >= 0 and norm.count(" ", neg_ends[i], s) <= neg_words:

@@ -47,6 +47,9 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     case). Otherwise ``offsets[i]`` is the index in ``text`` of folded character ``i``, with one
     extra entry ``len(text)`` at the end so that an exclusive end maps too.
     """
+    if text.isascii():  # the usual case: only the backtick needs mapping (a flag check, no scan)
+        low = text.lower()
+        return (low.replace("`", "'") if "`" in low else low), None
     low = text.lower()
     if len(low) == len(text) and not _COMBINING.search(text):
         return low.translate(_TABLE), None
