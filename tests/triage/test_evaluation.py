@@ -1,9 +1,9 @@
 """Evaluation on the labelled synthetic corpora (tests/data/triage_corpus.jsonl,
-tests/data/triage_holdout2.jsonl and tests/data/triage_holdout3.jsonl).
+tests/data/triage_holdout2.jsonl, triage_holdout3.jsonl and triage_holdout4.jsonl).
 
 Prints per-category precision/recall/F1, macro-F1, urgent recall and false-positive rate for
-the ``tune`` split (the rules were tuned on it), the corpus ``holdout`` split, the second and the
-third holdout sets (never tuned on), and for the combined never-tuned set. The issue's targets
+the ``tune`` split (the rules were tuned on it), the corpus ``holdout`` split, the second, third
+and fourth holdout sets (never tuned on), and for the combined never-tuned set. The issue's targets
 are asserted on the combined set. Only aggregates are printed (never a row). Run with ``-s`` to
 see the tables.
 """
@@ -21,6 +21,7 @@ from triage_tui.domain.triage import classify, default_rules
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 HOLDOUT2 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout2.jsonl"
 HOLDOUT3 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout3.jsonl"
+HOLDOUT4 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout4.jsonl"
 CATEGORIES = [c.value for c in Category]
 
 
@@ -95,13 +96,14 @@ def holdout(corpus) -> dict:
 def test_evaluation_report(corpus, holdout):
     """Prints the tables; guards against regressions below the figures measured on holdout
     (first evaluation: urgent recall 14/16, FPR 2/108, macro-F1 0.847; after the generalization
-    pass: urgent recall 14/16, FPR 2/108, macro-F1 0.888)."""
+    pass: urgent recall 14/16, FPR 2/108, macro-F1 0.888; after the operating-point change of
+    60ac0e1: 14/16, 1/108, 0.880, a category shift from the new symptom phrases, measured once)."""
     tune = _metrics([r for r in corpus if r["split"] == "tune"])
     print(_table("tune (rules tuned on these)", tune))
     print(_table("holdout (never tuned on)", holdout))
     assert holdout["urgent_recall"] >= 0.875
     assert holdout["urgent_fpr"] <= 0.10
-    assert holdout["macro_f1"] >= 0.88
+    assert holdout["macro_f1"] >= 0.879
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +121,17 @@ def holdout3_rows() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def never_tuned(corpus, holdout2_rows, holdout3_rows) -> dict:
-    return _metrics([r for r in corpus if r["split"] == "holdout"] + holdout2_rows + holdout3_rows)
+def holdout4_rows() -> list[dict]:
+    if not HOLDOUT4.exists():
+        pytest.skip("no fourth holdout at tests/data/triage_holdout4.jsonl")
+    return [json.loads(line) for line in HOLDOUT4.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def never_tuned(corpus, holdout2_rows, holdout3_rows, holdout4_rows) -> dict:
+    return _metrics(
+        [r for r in corpus if r["split"] == "holdout"] + holdout2_rows + holdout3_rows + holdout4_rows
+    )
 
 
 def test_holdout3_shape(holdout3_rows):
@@ -129,44 +140,58 @@ def test_holdout3_shape(holdout3_rows):
     assert all(not r["urgent"] for r in holdout3_rows if {"negation", "history"} & set(r["tags"]))
 
 
-def test_evaluation_report_never_tuned(holdout, holdout2_rows, holdout3_rows, never_tuned):
-    """Per-set tables (corpus holdout, holdout2, holdout3) and the combined never-tuned set.
+def test_holdout4_shape(holdout4_rows):
+    assert len(holdout4_rows) >= 250
+    assert {r["split"] for r in holdout4_rows} == {"holdout"}
+    assert all(not r["urgent"] for r in holdout4_rows if {"negation", "history"} & set(r["tags"]))
+
+
+def test_evaluation_report_never_tuned(holdout, holdout2_rows, holdout3_rows, holdout4_rows, never_tuned):
+    """Per-set tables (corpus holdout, holdout2, holdout3, holdout4) and the combined never-tuned set.
 
     Floors (``FLOORS``) at the figures measured once, after the rules were frozen for the
-    urgent-recall work (acuity scoring, typo tolerance; commit 07cd4b0); holdout3 was opened
-    only then and nothing was tuned afterwards. Before -> after that work (urgent recall, FPR,
-    macro-F1):
+    operating-point work (acuity threshold 3.5 -> 2.0, red flags count alone; commit 60ac0e1);
+    holdout4 was opened only then, and nothing was tuned afterwards. Urgent recall, FPR,
+    macro-F1, before (rules of ff4ebd0) -> after:
 
-    - corpus holdout: 14/16, 2/108, 0.888 -> 14/16, 1/108, 0.888
-    - holdout2:       29/31, 8/209, 0.896 -> 30/31, 5/209, 0.896
-    - holdout3:       32/45, 10/255, 0.840 -> 34/45, 7/255, 0.838
-    - combined:       75/92 = 0.815, 20/572 = 0.035, 0.869 -> 78/92 = 0.848, 13/572 = 0.023, 0.868
+    - corpus holdout: 14/16, 1/108, 0.888 -> 14/16, 1/108, 0.880
+    - holdout2:       30/31, 5/209, 0.896 -> 30/31, 6/209, 0.896
+    - holdout3:       34/45, 7/255, 0.838 -> 39/45, 9/255, 0.834
+    - holdout4:       31/36, 6/264, 0.916 -> 32/36, 6/264, 0.916
+    - combined:       109/128 = 0.852, 19/836 = 0.023, 0.883 -> 115/128 = 0.898, 22/836 = 0.026, 0.880
+
+    (Earlier, the urgent-recall work of 07cd4b0 took the first three sets from 75/92, 20/572,
+    0.869 to 78/92, 13/572, 0.868.)
     """
     h2 = _metrics(holdout2_rows)
     h3 = _metrics(holdout3_rows)
+    h4 = _metrics(holdout4_rows)
     print(_table("corpus holdout (never tuned on)", holdout))
     print(_table("holdout2 (written after the rules were frozen; never tuned on)", h2))
     print(_table("holdout3 (written after the urgent-recall rules were frozen; never tuned on)", h3))
-    print(_table("never tuned on: corpus holdout + holdout2 + holdout3", never_tuned))
-    assert never_tuned["n"] == holdout["n"] + len(holdout2_rows) + len(holdout3_rows)
-    for m, floors in ((h2, FLOORS["holdout2"]), (h3, FLOORS["holdout3"]), (never_tuned, FLOORS["combined"])):
-        recall, fpr, f1 = floors
-        assert m["urgent_recall"] >= recall
-        assert m["urgent_fpr"] <= fpr
-        assert m["macro_f1"] >= f1
+    print(_table("holdout4 (written after the operating-point rules were frozen; never tuned on)", h4))
+    print(_table("never tuned on: corpus holdout + holdout2 + holdout3 + holdout4", never_tuned))
+    assert never_tuned["n"] == holdout["n"] + len(holdout2_rows) + len(holdout3_rows) + len(holdout4_rows)
+    for name, m in (("holdout", holdout), ("holdout2", h2), ("holdout3", h3), ("holdout4", h4), ("combined", never_tuned)):
+        recall, fpr, f1 = FLOORS[name]
+        assert m["urgent_recall"] >= recall, name
+        assert m["urgent_fpr"] <= fpr, name
+        assert m["macro_f1"] >= f1, name
 
 
 # (urgent recall >=, false-positive rate <=, macro-F1 >=), set once at the measured figures
 FLOORS = {
-    "holdout2": (30 / 31 - 1e-9, 5 / 209 + 1e-9, 0.895),
-    "holdout3": (34 / 45 - 1e-9, 7 / 255 + 1e-9, 0.837),
-    "combined": (78 / 92 - 1e-9, 13 / 572 + 1e-9, 0.867),
+    "holdout": (14 / 16 - 1e-9, 1 / 108 + 1e-9, 0.879),
+    "holdout2": (30 / 31 - 1e-9, 6 / 209 + 1e-9, 0.895),
+    "holdout3": (39 / 45 - 1e-9, 9 / 255 + 1e-9, 0.833),
+    "holdout4": (32 / 36 - 1e-9, 6 / 264 + 1e-9, 0.915),
+    "combined": (115 / 128 - 1e-9, 22 / 836 + 1e-9, 0.879),
 }
 
 
 @pytest.mark.xfail(
     reason="issue 5 urgent-recall target missed on the never-tuned set (corpus holdout + holdout2 + "
-    "holdout3): 78/92 = 0.848 < 0.98 (FPR 13/572 = 0.023 <= 0.10 and macro-F1 0.868 >= 0.85 met)",
+    "holdout3 + holdout4): 115/128 = 0.898 < 0.98 (FPR 22/836 = 0.026 <= 0.10 and macro-F1 0.880 >= 0.85 met)",
     strict=False,
 )
 def test_issue_targets_on_never_tuned(never_tuned):
