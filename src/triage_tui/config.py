@@ -52,9 +52,6 @@ class ServerConfig:
     user: str | None = None
     """The signed-in staff member as a FHIR reference, e.g. ``Practitioner/17``."""
 
-    token: str | None = None
-    """Static bearer token (demo and test servers). Prefer the keyring or --token for real ones."""
-
     client_id: str | None = None
     """OAuth 2.0 client id (client credentials). The secret is never in this file: it comes from
     ``TRIAGE_TUI_CLIENT_SECRET`` or the OS keyring."""
@@ -145,6 +142,12 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config.toml") -> Co
     """Build a :class:`Config` from parsed TOML, checking every key and type."""
     values = _check_table(Config, data, source, prefix="")
     if "server" in values:
+        if isinstance(values["server"], dict) and "token" in values["server"]:
+            # issue 8: no bearer token in a plain file (the value is never echoed)
+            raise ConfigError(
+                f"{source}: key 'server.token' is not allowed: a bearer token must not be kept "
+                "in a plain file. Remove it and give the token once in TRIAGE_TUI_TOKEN or with "
+                "--token: it is then stored encrypted in the local cache.")
         values["server"] = ServerConfig(**_check_table(ServerConfig, values["server"], source,
                                                        prefix="server."))
     if "practice" in values:

@@ -27,13 +27,13 @@ def server(tmp_path):
 
 @pytest.fixture
 def planted(server, monkeypatch):
-    """A cache holding canary PHI, the token in env and in config.toml, a risky variable."""
+    """A cache holding canary PHI, the token in env, a risky variable."""
     store = open_store(server.base_url, "Practitioner/1", passphrase=PW)
     store.upsert([Patient("p1", "1", CANARY["given"], CANARY["family"], mrn=CANARY["mrn"])])
     store.close()
     cfg = locations.config_file()
     cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(f'[server]\nurl = "{server.base_url}"\ntoken = "{TOKEN}"\n')
+    cfg.write_text(f'[server]\nurl = "{server.base_url}"\n')
     monkeypatch.setenv("TRIAGE_TUI_TOKEN", TOKEN)
     monkeypatch.setenv("TRIAGE_TUI_PASSPHRASE", PW)
     monkeypatch.setenv("TRIAGE_TUI_CLIENT_SECRET", "client-Secret-999")
@@ -56,7 +56,6 @@ def test_doctor_text_report(server, planted, capsys):
     assert "metadata: HTTP 200" in text and "FHIR 4.0.1" in text
     assert "clock skew" in text and "TLS" in text
     assert "smart-configuration with a token endpoint" in text
-    assert "[server] token" in text and "plain text" in text  # told to move it
     assert "TRIAGE_TUI_TOKEN: set (value not shown)" in text
     assert "escape delay: 50 ms" in text and "ESCDELAY=250" in text
     assert "TEXTUAL_SCREENSHOT" in text
@@ -99,3 +98,15 @@ def test_doctor_clock_skew_warns():
                            transport=httpx.MockTransport(handler))
     skew = next(c for c in checks if c.name == "clock skew")
     assert skew.status == "warn" and "synced clock" in skew.detail
+
+
+def test_doctor_refuses_a_token_in_config_without_showing_it(server, planted, capsys):
+    """issue 8: a bearer token in config.toml is an error naming the file and the key."""
+    cfg = locations.config_file()
+    cfg.write_text(f'[server]\nurl = "{server.base_url}"\ntoken = "{TOKEN}"\n')
+    code = main(["doctor", "--server", server.base_url])
+    out = capsys.readouterr()
+    _safe(out.out + out.err)
+    assert code == 1
+    assert "[fail] config.toml:" in out.out and str(cfg) in out.out
+    assert "'server.token'" in out.out and "TRIAGE_TUI_TOKEN" in out.out

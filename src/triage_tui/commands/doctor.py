@@ -39,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
         config.server.url if config else None)
     secrets = [os.environ.get(n) for n in ("TRIAGE_TUI_TOKEN", "TRIAGE_TUI_CLIENT_SECRET",
                                            "TRIAGE_TUI_PASSPHRASE")]
-    if config is not None:
-        secrets.append(config.server.token)
     checks = extra + run_checks(server=server, config=config, secrets=secrets,
                                 allow_insecure_http=args.allow_insecure_http)
     if args.json:

@@ -110,17 +110,13 @@ def environment_checks(environ: dict[str, str] | None = None,
                  "TRIAGE_TUI_PASSPHRASE_FILE"):
         if env.get(name):
             out.append(Check("environment", name, INFO, "set (value not shown)"))
-    if config is not None and getattr(config.server, "token", None):
-        out.append(Check("config", "[server] token", WARN,
-                         f"a bearer token is stored in plain text in {locations.config_file()}; "
-                         "move it to TRIAGE_TUI_TOKEN or use client credentials"))
     cfg_file = locations.config_file()
     out.append(Check("config", "file", INFO,
                      f"{cfg_file}" + ("" if cfg_file.exists() else " (not present: defaults)")))
     if config is not None:
         out.append(Check("config", "sign-in",
                          OK, "OAuth client credentials" if getattr(config.server, "client_id", None)
-                         else "static bearer token"))
+                         else "static bearer token (kept encrypted in the cache once given)"))
         out.append(Check("config", "auto-lock", OK if config.idle_lock_minutes else WARN,
                          f"after {config.idle_lock_minutes} idle minutes"
                          if config.idle_lock_minutes else "off (idle_lock_minutes = 0)"))

@@ -1,6 +1,9 @@
 """Sign-in to the FHIR server: a static bearer token, or OAuth 2.0 client credentials.
 
-* :class:`StaticToken`: ``--token`` / ``TRIAGE_TUI_TOKEN`` (demo and test servers).
+* :class:`StaticToken`: ``--token`` / ``TRIAGE_TUI_TOKEN`` (demo and test servers), or the one
+  the user typed when the server refused the old one. Given once, it is kept in the encrypted
+  cache (``meta``, like the OAuth access token) so later runs need neither: never a plain file
+  (``config.toml`` refuses a ``[server] token`` key).
 * :class:`ClientCredentials`: SMART backend-services style ``client_credentials`` grant with a
   client secret. The token endpoint comes from configuration or is discovered at
   ``{base}/.well-known/smart-configuration``. The access token is kept in memory and, when a
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 SMART_CONFIG = ".well-known/smart-configuration"
 EXPIRY_MARGIN = 30.0  # seconds: refresh a token this long before it expires
 CACHE_KEY = "auth.access_token"
+STATIC_KEY = "auth.bearer_token"
 
 
 class TokenProvider(Protocol):
@@ -57,17 +61,59 @@ class SignInRequired(AuthError):
 class StaticToken:
     kind = "static"
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *, cache: TokenCache | None = None,
+                 save: bool = True) -> None:
+        self.cache = cache
+        self._token = self._check(token)
+        if save:
+            self._save()
+
+    def __repr__(self) -> str:  # never show the token
+        return "StaticToken(<hidden>)"
+
+    @staticmethod
+    def _check(token: str) -> str:
         if not token or any(c.isspace() for c in token):
             raise ValueError("a bearer token is one non-empty word")
-        self._token = token
+        return token
+
+    @classmethod
+    def missing(cls, cache: TokenCache | None = None) -> StaticToken:
+        """No token yet: requests go without one, the server's 401 calls ``on_refused`` (the
+        app asks the user) and :meth:`replace` then supplies it."""
+        self = cls.__new__(cls)
+        self.cache, self._token = cache, ""
+        return self
+
+    @classmethod
+    def cached(cls, cache: TokenCache) -> StaticToken | None:
+        """The token a previous run kept in the encrypted cache, if any."""
+        try:
+            raw = cache.get_meta(STATIC_KEY)
+        except Exception:  # noqa: BLE001 - a locked or odd cache: no token
+            return None
+        if not raw:
+            return None
+        try:
+            return cls(raw, cache=cache, save=False)
+        except ValueError:
+            return None
+
+    def _save(self) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.set_meta(STATIC_KEY, self._token)
+        except Exception:  # noqa: BLE001
+            log.info("bearer token not kept (cache unavailable)")
 
     async def token(self, *, refresh: bool = False, stale: str | None = None) -> str:
         return self._token  # nothing to refresh: a second 401 asks the user
 
     def replace(self, token: str) -> None:
-        """The user typed a new token."""
-        StaticToken.__init__(self, token)
+        """The user typed a new token: use it now, keep it (encrypted) for later runs."""
+        self._token = self._check(token)
+        self._save()
 
 
 class ClientCredentials:
@@ -212,7 +258,8 @@ class BearerAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await self.provider.token()
-        request.headers["Authorization"] = f"Bearer {token}"
+        if token:  # (none yet: StaticToken.missing)
+            request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
             self.refused = False
@@ -240,11 +287,14 @@ def provider_for(base_url: str, *, token: str | None = None, client_id: str | No
                  client_secret: str | None = None, token_endpoint: str | None = None,
                  scope: str | None = None, cache: TokenCache | None = None,
                  allow_insecure_http: bool = False) -> TokenProvider | None:
-    """The provider the settings ask for: client credentials win over a static token."""
+    """The provider the settings ask for: client credentials win over a static token; with
+    neither, the token a previous run kept in ``cache`` (None if there is none)."""
     if client_id and client_secret:
         return ClientCredentials(base_url, client_id, client_secret,
                                  token_endpoint=token_endpoint, scope=scope, cache=cache,
                                  allow_insecure_http=allow_insecure_http)
     if token:
-        return StaticToken(token)
+        return StaticToken(token, cache=cache)  # kept (encrypted) for the next run
+    if cache is not None:
+        return StaticToken.cached(cache)
     return None
