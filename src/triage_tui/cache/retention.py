@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -55,19 +56,28 @@ class PurgeReport:
 
 
 def purge_closed_threads(store: Store, *, older_than_days: int, user: str,
-                         now: datetime | None = None, vacuum: bool = True) -> PurgeReport:
-    """Delete closed threads idle for more than ``older_than_days`` days (0 = never purge)."""
+                         now: datetime | None = None, vacuum: bool = True,
+                         keep: Iterable[str] = (), audit_empty: bool = True) -> PurgeReport:
+    """Delete closed threads idle for more than ``older_than_days`` days (0 = never purge).
+
+    ``keep``: thread ids left alone whatever their age (e.g. open on screen). ``audit_empty``:
+    audit a purge that removed nothing (the command does; the app's daily run does not, to keep
+    the trail meaningful). The audit row is written before the store's lock is released, so a
+    lock (``Store.lock()``) cannot drop the key between the delete and its audit row."""
     if older_than_days <= 0:
         raise ValueError("older_than_days must be 1 or more")
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=older_than_days)
     conn = store._conn  # same package: the retention job is part of the cache
     with store._lock:
+        store._c  # noqa: B018 - raises CacheLocked: never purge (unaudited) while locked
         pages_before = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute("PRAGMA secure_delete=ON")
         try:
             with store._tx() as tx:
-                ids = [r[0] for r in tx.execute(_CANDIDATES, (cutoff.isoformat(),))]
+                kept = set(keep)
+                ids = [r[0] for r in tx.execute(_CANDIDATES, (cutoff.isoformat(),))
+                       if r[0] not in kept]
                 js = json.dumps(ids)
                 sub = "(SELECT value FROM json_each(?))"
                 messages = tx.execute(f"DELETE FROM messages WHERE thread_id IN {sub}",
@@ -88,9 +98,10 @@ def purge_closed_threads(store: Store, *, older_than_days: int, user: str,
                 conn.execute("VACUUM")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         pages_after = conn.execute("PRAGMA page_count").fetchone()[0]
-    report = PurgeReport(threads, messages, tasks, outbox, pages_before, pages_after, cutoff)
-    store.audit("purge", user=user, detail={"older_than_days": older_than_days,
-                                            **report.as_dict()})
+        report = PurgeReport(threads, messages, tasks, outbox, pages_before, pages_after, cutoff)
+        if audit_empty or threads:
+            store.audit("purge", user=user, detail={"older_than_days": older_than_days,
+                                                    **report.as_dict()})
     log.info("retention: purged %d threads (%d messages), %d -> %d pages", threads, messages,
              pages_before, pages_after)
     return report

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ ACTIONS: dict[str, ActionCodes] = {
 _OTHER = ActionCodes(_REST, None, "E")
 
 _ENTITY_TYPES = ("Communication/", "Task/", "Patient/")
+_PLAIN_ENTITY = re.compile(r"^[a-z][a-z_-]{0,31}$")
 
 
 def audit_event_id(cache_id: str, seq: int) -> str:
@@ -111,6 +113,8 @@ def audit_event(entry: AuditEntry, *, event_id: str) -> dict[str, Any]:
     }
     if entry.entity and entry.entity.startswith(_ENTITY_TYPES):
         event["entity"] = [{"what": {"reference": entry.entity}}]
+    elif entry.entity and _PLAIN_ENTITY.match(entry.entity):  # "analytics", "report": code-made
+        event["entity"] = [{"what": {"display": entry.entity}}]
     return event
 
 
