@@ -43,6 +43,9 @@ class Engine(Protocol):
     async def stop(self) -> None: ...
 
 
+RETENTION_EVERY_S = 24 * 3600.0
+"""How often the running app applies the retention policy (also once at unlock)."""
+
 SyncFactory = Callable[..., Engine]
 """``factory(store, on_status=..., on_changes=...)`` -> an engine bound to the store."""
 
@@ -142,6 +145,9 @@ class TriageApp(App[None]):
                             description="sync with the FHIR server", exit_on_error=False)
         self.outbox_changed(kick=False)
         self.push_screen(InboxScreen(self.session, preview=self.config.preview))
+        # issue 8: retention runs by itself, after the first paint, then daily
+        self.call_after_refresh(self.retention_due)
+        self.set_interval(RETENTION_EVERY_S, self.retention_due)
 
     # --- the queue and live changes -----------------------------------------------------------
     @work(thread=True, group="queue", description="read the queue from the cache")
@@ -241,6 +247,34 @@ class TriageApp(App[None]):
         if self.session is None or isinstance(self.screen, AnalyticsScreen):
             return
         self.push_screen(AnalyticsScreen(self.session))
+
+    # --- retention (issue 8) --------------------------------------------------------------------
+    def retention_due(self) -> None:
+        """Purge closed threads older than ``retention_days`` in a worker thread; never while
+        locked; threads open on a screen (and, in the cache, those with unsent outbox items or
+        drafts) are kept."""
+        if self.session is None or self.locked or self.config.retention_days <= 0:
+            return
+        keep = frozenset(t for s in self.screen_stack if (t := getattr(s, "thread_id", None)))
+        self.run_retention(keep)
+
+    @work(thread=True, exclusive=True, group="retention", exit_on_error=False,
+          description="purge old closed threads (retention)")
+    def run_retention(self, keep: frozenset[str] = frozenset()) -> None:
+        from triage_tui.cache.store import Store
+
+        store = self.session.store if self.session is not None else None
+        if not isinstance(store, Store) or self.locked or store.locked:
+            return
+        from triage_tui.cache.retention import purge_closed_threads
+
+        report = purge_closed_threads(store, older_than_days=self.config.retention_days,
+                                      user=self.user_ref, keep=keep, audit_empty=False)
+        if report.threads:
+            self.call_from_thread(self.reload_queue)
+            self.call_from_thread(
+                self.notify, f"Retention: {report.threads} closed threads older than "
+                f"{self.config.retention_days} days removed from this computer.")
 
     # --- lock -----------------------------------------------------------------------------------
     def on_event(self, event: events.Event):  # type: ignore[override]

@@ -82,6 +82,8 @@ class InboxScreen(ActsOnThreads):
     @on(QueueLoaded)
     def loaded(self, event: QueueLoaded) -> None:
         """Fresh rows: the cursor, the scroll position and the marks stay where they are."""
+        if getattr(self.app, "locked", False):  # read before a lock: unlocking reloads
+            return
         changed = self.view.replace_rows(event.rows)
         self.queue.refresh_rows(changed)
         self._update_counts()
@@ -97,7 +99,7 @@ class InboxScreen(ActsOnThreads):
 
     def _preview(self, thread_id: str | None) -> None:
         preview = self.query_one(ThreadPreview)
-        if preview.display:
+        if preview.display and not getattr(self.app, "locked", False):  # no data key: no PHI
             preview.show(thread_id)
 
     @on(QueueList.Highlighted)

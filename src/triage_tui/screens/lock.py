@@ -177,6 +177,9 @@ async def lock_app(app: Any, reason: str) -> bool:
                            description="sync with the FHIR server", exit_on_error=False)
         app.reload_queue()
         app.outbox_changed(kick=False)
+        retention = getattr(app, "retention_due", None)  # issue 8: retention at unlock
+        if callable(retention):
+            app.call_after_refresh(retention)
 
     await app.push_screen(LockScreen(store, server=getattr(app, "server_label", ""),
                                      user_label=session.user_label, user_ref=session.user_ref,
