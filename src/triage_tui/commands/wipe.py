@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 NAME = "wipe"
@@ -54,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("not confirmed; nothing was deleted.", exit_code=1)
     for p in targets:
         report = wipe_cache(p)
+        # issue 8: the cache's own audit trail goes with it; the PHI-free log keeps the event
+        logging.getLogger("triage_tui.audit").warning(
+            "wipe: removed cache %s (%d files, %d unsent outbox items)", p.name,
+            len(report.removed), max(report.unsent, 0))
         keyring = "; keyring entry removed" if report.keyring_entry_removed else ""
         print(f"removed {len(report.removed)} file(s) of {p.name}{keyring}")
     return 0

@@ -253,6 +253,9 @@ class AnalyticsScreen(Screen[None]):
         from triage_tui.cache.reports import load_facts, staff_names
 
         try:
+            audit = getattr(self.session.store, "audit", None)
+            if audit is not None:  # issue 8/9: every access is audited (no PHI: a screen name)
+                audit("view", user=self.session.user_ref, entity="analytics")
             rules = self._rules()
             now = self.session.clock()
             since = an.Window.last_days(now, max(an.RANGES), rules.calendar.timezone).start
