@@ -11,13 +11,14 @@ resolved"), a hypothetical cue ("if i get"), or a history cue anywhere in the cl
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from triage_tui.domain.codes import Category, Priority
 from triage_tui.domain.triage.rules import Rules
-from triage_tui.domain.triage.text import fold, literal_prefixes, term_key, trie_regex
+from triage_tui.domain.triage.text import _char_re, _Node, fold, literal_prefixes, term_key, trie_regex
 
 __all__ = ["Match", "Classification", "classify", "compile_rules"]
 
@@ -219,6 +220,59 @@ def _break_re(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(_PUNCT_BREAK + "|" + trie_regex(words))
 
 
+_FIXED_WIDTH_BAD = frozenset(" '-#*")
+
+
+def _gate_trie(
+    keys: dict[str, list[int]],
+    patterns: list[tuple[re.Pattern[str], _Owner]],
+    todo: dict[str, list[int]],
+    checked: set[str],
+) -> str:
+    """The literal prefixes as one trie (the same regex as ``trie_regex(keys, bounded=False)``),
+    where each prefix written with one character per character also requires, right there,
+    that one of the patterns :func:`classify` would try at that gate hit matches.
+
+    Most gate hits ("is", "had", a digit) are followed by no match: checking in the regex
+    engine drops them without a Python round trip. The check of a prefix is the union of its
+    patterns (those :attr:`_Compiled.gate_by_prefix` lists for it), run from the hit (a
+    lookbehind the prefix's width back); when it fails the engine backtracks to a shorter
+    prefix, whose patterns are a subset: it fails too. Every gated pattern starts with ``\\b``,
+    which holds at the hit (a word start): it is left out."""
+    root = _Node()
+    for term in keys:
+        t = re.sub(r"\s+", " ", term.strip().rstrip("*").strip())
+        if not t:
+            continue
+        node = root
+        for ch in t:
+            node = node.children.setdefault(ch, _Node())
+        node.end = True
+
+    def check(path: str) -> str:
+        if any(ch in _FIXED_WIDTH_BAD for ch in path):
+            return ""  # not a fixed width: no check (the hit is reported, as without it)
+        idxs = todo.get(path.translate(_CANON))
+        if not idxs:
+            return ""
+        union = "|".join("(?:" + patterns[i][0].pattern[2:] + ")" for i in idxs)
+        checked.add(path.translate(_CANON))
+        return "(?<=(?=" + union + ")" + re.escape(path) + ")"
+
+    def render(node: _Node, path: str) -> str:
+        branches = [_char_re(ch) + render(child, path + ch) for ch, child in sorted(node.children.items())]
+        if not branches:
+            return check(path)
+        if node.end:
+            c = check(path)
+            return "(?:" + "|".join(branches) + "|" + c + ")" if c else "(?:" + "|".join(branches) + ")?"
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    if not root.children:
+        return r"(?!x)x"
+    return render(root, "")
+
+
 def compile_rules(rules: Rules) -> _Compiled:
     """Compile (once, cached on the rules object) the regexes that :func:`classify` runs."""
     hit = rules._cache.get("compiled")
@@ -332,7 +386,7 @@ def compile_rules(rules: Rules) -> _Compiled:
         urgent_terms=terms("urgent"),
         category_terms=terms("category"),
         patterns=patterns,
-        gate=re.compile(r"(?<!\w)(?=(" + _plain_trie(gate_owners) + "))") if gate_owners else None,
+        gate=None,
         gate_owners=gate_owners,
         gate_maxlen=max((len(k) for k in gate_owners), default=0),
         always=always,
@@ -353,6 +407,7 @@ def compile_rules(rules: Rules) -> _Compiled:
     # the gate's text is looked up in canonical form (no separators or apostrophes: a space in
     # a prefix matches any run of spaces, hyphens or slashes, an apostrophe is optional)
     canon: dict[str, list[int]] = {}
+    gate_todo: dict[str, list[int]] = {}
     for pre, idxs0 in gate_owners.items():
         lst = canon.setdefault(pre.translate(_CANON), [])
         lst.extend(i for i in idxs0 if i not in lst)
@@ -362,7 +417,13 @@ def compile_rules(rules: Rules) -> _Compiled:
             for idx in canon.get(key[:n], ()):
                 if idx not in idxs:
                     idxs.append(idx)
-        compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs)
+        gate_todo[key] = idxs
+    if gate_owners:
+        checked: set[str] = set()
+        compiled.gate = re.compile(r"(?<!\w)(?=(" + _gate_trie(gate_owners, patterns, gate_todo, checked) + "))")
+    for key, idxs in gate_todo.items():
+        # a prefix checked in the gate needs no union check in classify (it just passed)
+        compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs, with_union=key not in checked)
     rules._cache["compiled"] = compiled
     return compiled
 
@@ -705,20 +766,22 @@ def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
     return kinds
 
 
-def _gate_entry(patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int]) -> tuple:
+def _gate_entry(
+    patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int], with_union: bool = True
+) -> tuple:
     """``(union, todo)``: the patterns to try at a gate hit, and (for two or more) one regex
     matching where any of them matches, tried first: usually none does, and one failed
-    match replaces several."""
+    match replaces several (not for a prefix the gate regex already checked)."""
     todo = tuple((i, patterns[i][0].match, patterns[i][1]) for i in idxs)
     union = None
-    if len(idxs) > 1:
+    if with_union and len(idxs) > 1:
         union = re.compile("|".join(f"(?:{patterns[i][0].pattern})" for i in idxs)).match
     return union, todo
 
 
 
-def _raw_order(r: tuple[int, int, str, _Owner]) -> tuple[int, int]:
-    return (r[0], -r[1])
+_START = itemgetter(0)
+_END = itemgetter(1)
 
 
 def _split_owners(cp: _Compiled, matched: str) -> tuple[tuple[_Owner, ...], tuple[_Owner, ...]]:
@@ -848,7 +911,10 @@ def classify(
             if m.end() > m.start():
                 raw.append((m.start(), m.end(), m.group(), owner))
     if len(raw) > 1:
-        raw.sort(key=_raw_order)
+        # text order, longer first at one start, else as found: two stable C-level sorts
+        # (end descending, then start) give the order of the key (start, -end)
+        raw.sort(key=_END, reverse=True)
+        raw.sort(key=_START)
         # a term and a pattern of the same group on overlapping text count once
         kept: list[tuple[int, int, str, _Owner]] = []
         seen_end: dict[tuple[str, str], int] = {}
@@ -865,8 +931,9 @@ def classify(
     sec_from = len(norm) + 1
     if cp.secondary is not None and st.secondary_weight != 1.0 and raw:
         first = next((r[0] for r in raw if r[0] >= text_start), None)  # raw is in text order
-        if first is not None:
-            # a marker after the last match changes nothing: search up to there only
+        # a marker after the last match changes nothing: search up to there only (and not at
+        # all when no match follows the first one)
+        if first is not None and raw[-1][0] > first:
             m = cp.secondary.search(norm, first + 1, raw[-1][0] + cp.secondary_maxlen)
             if m is not None:
                 sec_from = m.start()
@@ -877,6 +944,8 @@ def classify(
     sub_norm_end = sub_end if offsets is None else bisect_left(offsets, sub_end)
     neg_ends: list[int] | None = None
     neg_words = max(st.negation_window, st.hypothetical_window) + 1
+    subject_weight, secondary_weight = st.subject_weight, st.secondary_weight
+    urgent_rules = rules.urgent
     for s, e, _mt, owner in raw:
         urgent = owner.kind == "urgent"
         cue = None
@@ -896,11 +965,11 @@ def classify(
                         cue = doc.cue(s, e, rules, full=False)
         hits.append((s, e, owner.term, owner.kind, owner.group, cue))
         if s < sub_norm_end:
-            mult = st.subject_weight
+            mult = subject_weight
         else:
-            mult = st.secondary_weight if s >= sec_from else 1.0
+            mult = secondary_weight if s >= sec_from else 1.0
         if urgent:
-            rule = rules.urgent[owner.group]
+            rule = urgent_rules[owner.group]
             groups[rule.id] = (rule.priority.value, rule.description)
             if cue is None:
                 if rule.priority.rank > priority.rank:

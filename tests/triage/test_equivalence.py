@@ -1,0 +1,106 @@
+"""Speed work on the triage engine must not change what it says.
+
+A fingerprint (sha256) of the classify output (category, urgent, priority, rules' own
+category and every match with its span, term, kind, group and cancelling cue) over two fixed
+samples: the ``tune`` split of tests/data/triage_corpus.jsonl, and the messages of the
+synthetic practice ``generate_practice(seed=5, n_threads=4000)`` at a fixed time.
+
+UPDATE THE EXPECTED HASHES ONLY WHEN THE RULES (data/*.toml) OR THE ENGINE'S BEHAVIOUR CHANGE
+ON PURPOSE, never to make a speed change pass: a speed change that moves a hash changed a
+result. (Run ``pytest tests/triage/test_equivalence.py`` and copy the hash from the failure.)
+
+Each sample's input also has a fingerprint: when the input itself changed (the corpus was
+edited, the synthetic generator changed) the sample is skipped, not failed, since then the
+expected output hash says nothing (record both hashes again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from triage_tui.domain.triage import classify, default_rules
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
+
+# (input sha256, output sha256). See the module docstring before changing an output hash.
+EXPECTED_TUNE = (
+    "40499cb579de04cfce9a9d1cb7466f0f5156a0c68b3f99f1aca4073e9959cb84",
+    "a5aeda311d67f64351c79dd94299ef8476f72a47a0681d0861acd4d063e89f07",
+)
+EXPECTED_SYNTH = (
+    "b015e1c2bb0b6bf2cd8651eedcc5049068dbe13f7d8024ece25744e120965719",
+    "28e28b89f020f38b32df77df7fcc8baa2bac5055bfed83f90b8c3960f8928b67",
+)
+
+
+def _tune_messages() -> list[tuple[str, str]]:
+    out = []
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row.get("split") == "tune":
+                out.append((row["subject"], row["text"]))
+    return out
+
+
+def _synth_messages() -> list[tuple[str, str]]:
+    from triage_tui.server.synth import generate_practice
+
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+    topic: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
+    for r in generate_practice(seed=5, n_threads=4000, now=now):
+        if r["resourceType"] != "Communication":
+            continue
+        if "partOf" not in r:  # a thread header: its topic is the subject line
+            topic[r["id"]] = (r.get("topic") or {}).get("text", "")
+            continue
+        head = r["partOf"][0]["reference"].split("/", 1)[1]
+        text = "".join(p.get("contentString", "") for p in r.get("payload", []))
+        out.append((topic.get(head, ""), text))
+    return out
+
+
+def _output(c) -> dict:
+    return {
+        **c.to_dict(),
+        "rules_category": c.rules_category.value,
+        "cue_spans": [(m.cue_start, m.cue_end) for m in c.matches],
+    }
+
+
+def fingerprint(messages: list[tuple[str, str]]) -> tuple[str, str]:
+    """(sha256 of the inputs, sha256 of the outputs): one JSON line per message."""
+    rules = default_rules()
+    hin, hout = hashlib.sha256(), hashlib.sha256()
+    for subject, text in messages:
+        hin.update(json.dumps([subject, text], ensure_ascii=False).encode() + b"\n")
+        out = _output(classify(rules, subject, text))
+        hout.update(json.dumps(out, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return hin.hexdigest(), hout.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "messages", "expected"),
+    [("tune", _tune_messages, EXPECTED_TUNE), ("synth", _synth_messages, EXPECTED_SYNTH)],
+)
+def test_outputs_unchanged(name, messages, expected) -> None:
+    msgs = messages()
+    assert msgs, f"{name}: no messages"
+    got_in, got_out = fingerprint(msgs)
+    if got_in != expected[0]:
+        pytest.skip(f"{name}: the input sample changed (input sha256 {got_in}); record both hashes again")
+    assert got_out == expected[1], (
+        f"{name}: classify output changed (sha256 {got_out}, {len(msgs)} messages). A speed change must "
+        "not change results; update the hash only for an intentional rules change."
+    )
+
+
+def test_fingerprint_is_deterministic() -> None:
+    msgs = _tune_messages()[:40]
+    assert fingerprint(msgs) == fingerprint(msgs)  # warm memos give the same results
