@@ -29,6 +29,9 @@ CueKind = Literal["negation", "post_negation", "hypothetical", "history"]
 _TIE_ORDER = (Category.CLINICAL, Category.RESULTS, Category.REFILL, Category.APPOINTMENT, Category.ADMIN)
 _SEP = "\n\n"
 _PUNCT_BREAK = r"[.;:!?\n()\[\]]|,|\s-\s"
+_SENT_END = r"[.!?\n]"
+_PUNCT_OTHER = r"[;:()\[\]]|,|\s-\s"
+"""``_PUNCT_BREAK`` split: sentence ends (one character each), then the other breaks."""
 
 
 class Match(NamedTuple):
@@ -390,7 +393,9 @@ def compile_rules(rules: Rules) -> _Compiled:
         gate_owners=gate_owners,
         gate_maxlen=max((len(k) for k in gate_owners), default=0),
         always=always,
-        cue_scan=re.compile("(?P<punct>" + _PUNCT_BREAK + ")|" + trie_regex(cue_terms)),
+        # the sentence ends first: the same alternation as "(?P<punct>_PUNCT_BREAK)|cues",
+        # with the one-character sentence ends told apart by the group name
+        cue_scan=re.compile("(?P<sent>" + _SENT_END + ")|(?P<punct>" + _PUNCT_OTHER + ")|" + trie_regex(cue_terms)),
         cue_exact=cue_exact,
         cue_prefix=cue_prefix,
         cue_numbered=cue_numbered,
@@ -615,16 +620,18 @@ class _Doc:
         hs: list[int] = []
         he: list[int] = []
         sent: list[int] = []
+        bs_add, be_add, hs_add, he_add = bs.append, be.append, hs.append, he.append
         for m in cp.cue_scan.finditer(norm):
             a, b = m.span()
-            if m.lastgroup == "punct":
+            lg = m.lastgroup
+            if lg is not None:
                 # a clause break only (cue() looks at cue words, never at punctuation)
-                if b - a == 1 and norm[a] in ".!?\n":
+                if lg == "sent":
                     sent.append(a)
-                bs.append(a)
-                be.append(b)
-                hs.append(a)
-                he.append(b)
+                bs_add(a)
+                be_add(b)
+                hs_add(a)
+                he_add(b)
                 continue
             g = m.group()
             kinds = memo.get(g)
@@ -633,13 +640,13 @@ class _Doc:
             if not kinds:
                 continue
             if "brk" in kinds:
-                bs.append(a)
-                be.append(b)
-                hs.append(a)
-                he.append(b)
+                bs_add(a)
+                be_add(b)
+                hs_add(a)
+                he_add(b)
             elif "hbrk" in kinds:
-                hs.append(a)
-                he.append(b)
+                hs_add(a)
+                he_add(b)
             ev_s.append(a)
             ev_e.append(b)
             ev_k.append(kinds)
