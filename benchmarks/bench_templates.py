@@ -25,11 +25,11 @@ from _util import figure
 from triage_tui.cache import open_store
 from triage_tui.cache.api import OutboxState
 from triage_tui.domain.templates import Practice, TemplateLibrary
-from triage_tui.screens.batch_review import prepare_batch, queue_batch
 from triage_tui.server.runner import ServerThread
 from triage_tui.sync import FhirClient
 from triage_tui.sync.outbox import Pusher
 from triage_tui.sync.pull import Puller
+from triage_tui.workflows.batch import prepare_batch, queue_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "templates"))
 from refill_practice import NOW, refill_practice  # noqa: E402

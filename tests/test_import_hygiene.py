@@ -1,4 +1,4 @@
-"""The core layers never import the UI: domain/, cache/, sync/ and server/ must work without
+"""The core layers never import the UI: domain/, cache/, sync/, server/ and workflows/ must work without
 Textual (DESIGN.md, "Layers"). Each package is imported in a fresh interpreter and sys.modules
 is checked, so an indirect import is caught too."""
 
@@ -12,13 +12,15 @@ import pytest
 
 import triage_tui
 
-CORE = ["domain", "cache", "sync", "server"]
+CORE = ["domain", "cache", "sync", "server", "workflows"]
 FORBIDDEN = ("textual",)
 # Lower layers never import upper ones (arrows point down).
 NOT_BELOW = {
     "domain": ("triage_tui.cache", "triage_tui.sync", "triage_tui.server", "triage_tui.app"),
     "cache": ("triage_tui.sync", "triage_tui.server", "triage_tui.app"),
     "sync": ("triage_tui.server", "triage_tui.app"),
+    "workflows": ("triage_tui.server", "triage_tui.app", "triage_tui.screens",
+                  "triage_tui.widgets"),
 }
 
 

@@ -65,6 +65,7 @@ class FakeStore:
         self.items: list[OutboxItem] = []
         self.drafts: dict[str, Draft] = {}
         self.audits: list[tuple[str, str, str | None]] = []
+        self.enqueues = 0  # store.enqueue calls (transactions)
         self.meta: dict[str, str] = {}
         self.closed = False
         cats = list(Category)
@@ -202,12 +203,15 @@ class FakeStore:
                 out.add(tid)
         return out
 
-    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = ()) -> None:
+    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = (),
+                audit: Sequence = ()) -> None:
         with self._lock:
+            self.enqueues += 1
             for it in items:
                 self.items.append(replace(it, created=it.created or self.now))
             for tid in clear_drafts:
                 self.drafts.pop(tid, None)
+            self.audits.extend((a.action, a.user, a.entity) for a in audit)
 
     def outbox(self, states: Iterable[OutboxState] | None = None) -> list[OutboxItem]:
         wanted = set(states) if states is not None else None

@@ -136,12 +136,14 @@ class MemStore:
     def search(self, text: str) -> set[str]:  # pragma: no cover
         return set()
 
-    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = ()) -> None:
+    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = (),
+                audit: Sequence = ()) -> None:
         with self.lock:
             for it in items:
                 self.items[it.id] = copy.deepcopy(it)
             for t in clear_drafts:
                 self.drafts.pop(t, None)
+            self.audits.extend((a.action, a.user) for a in audit)
 
     def outbox(self, states: Iterable[OutboxState] | None = None) -> list[OutboxItem]:
         st = set(states) if states is not None else None

@@ -63,6 +63,16 @@ class OutboxItem:
     user: str | None = None  # who confirmed it
 
 
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit row to write with an :meth:`CacheAPI.enqueue` (same transaction)."""
+
+    action: str
+    user: str
+    entity: str | None = None  # "Task/17", "Communication/..."
+    detail: dict[str, Any] | None = None  # encrypted at rest; never uploaded
+
+
 @dataclass(slots=True)
 class Draft:
     thread_id: str
@@ -156,8 +166,10 @@ class CacheAPI(Protocol):
         """Thread ids whose messages, subject or patient name match ``text`` (all words)."""
 
     # --- outbox and drafts (synchronous=FULL: durable when the call returns) -----------------
-    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = ()) -> None:
-        """Queue items and drop the drafts of ``clear_drafts`` threads in ONE transaction."""
+    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = (),
+                audit: Sequence[AuditRecord] = ()) -> None:
+        """Queue items, drop the drafts of ``clear_drafts`` threads and append the ``audit``
+        rows in ONE transaction."""
 
     def outbox(self, states: Iterable[OutboxState] | None = None) -> list[OutboxItem]: ...
 

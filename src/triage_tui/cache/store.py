@@ -23,6 +23,7 @@ import sqlite_utils
 
 from triage_tui.cache import keyslots, search
 from triage_tui.cache.api import (
+    AuditRecord,
     Draft,
     OutboxItem,
     OutboxKind,
@@ -699,8 +700,10 @@ class Store:
                 "outbox", item.id, "last_error", item.last_error.encode("utf-8")),
         }
 
-    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = ()) -> None:
-        """Queue items and drop drafts in ONE durable transaction (synchronous=FULL).
+    def enqueue(self, items: Sequence[OutboxItem], *, clear_drafts: Sequence[str] = (),
+                audit: Sequence[AuditRecord] = ()) -> None:
+        """Queue items, drop drafts and append audit rows in ONE durable transaction
+        (synchronous=FULL).
 
         Idempotent on the item id: an id already in the outbox is left as it is (never reset
         to queued, so an in-flight reply is not sent twice).
@@ -717,6 +720,8 @@ class Store:
                 )
             for tid in clear_drafts:
                 conn.execute("DELETE FROM drafts WHERE thread_id = ?", (tid,))
+            for a in audit:
+                self._audit_row(conn, a.action, a.user, a.entity, a.detail)
 
     def update_outbox(self, item: OutboxItem) -> None:
         row = self._outbox_row(item, _now())
@@ -803,16 +808,20 @@ class Store:
         chains the previous one, so an edited, removed or reordered row is detected by
         :meth:`verify_audit`."""
         with self._tx() as conn:
-            last = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            at = _iso(_now())
-            blob = None if detail is None else self._enc_json("audit", str(seq), "detail", detail)
-            mac = self._c.mac(prev + self._audit_canon(seq, at, user, action, entity, blob))
-            conn.execute(
-                "INSERT INTO audit (seq, at, user, action, entity, detail, mac) "
-                "VALUES (?,?,?,?,?,?,?)", (seq, at, user, action, entity, blob, mac))
-            conn.execute("INSERT OR REPLACE INTO format (k, v) VALUES ('audit_head', ?)",
-                         (f"{seq}:{self._audit_head(seq, mac)}",))
+            self._audit_row(conn, action, user, entity, detail)
+
+    def _audit_row(self, conn: sqlite3.Connection, action: str, user: str, entity: str | None,
+                   detail: dict[str, Any] | None) -> None:
+        last = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = _iso(_now())
+        blob = None if detail is None else self._enc_json("audit", str(seq), "detail", detail)
+        mac = self._c.mac(prev + self._audit_canon(seq, at, user, action, entity, blob))
+        conn.execute(
+            "INSERT INTO audit (seq, at, user, action, entity, detail, mac) "
+            "VALUES (?,?,?,?,?,?,?)", (seq, at, user, action, entity, blob, mac))
+        conn.execute("INSERT OR REPLACE INTO format (k, v) VALUES ('audit_head', ?)",
+                     (f"{seq}:{self._audit_head(seq, mac)}",))
 
     def verify_audit(self) -> list[str]:
         """Problems found in the audit chain (empty when intact). No PHI in the messages."""

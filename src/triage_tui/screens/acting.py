@@ -8,7 +8,7 @@ from textual.screen import Screen
 
 from triage_tui.cache.api import Draft
 from triage_tui.domain.codes import Pool
-from triage_tui.screens import task_actions
+from triage_tui.workflows import tasks as task_actions
 from triage_tui.screens.dialogs import Confirm, ReplyComposer, RoutePicker
 from triage_tui.screens.session import Session
 

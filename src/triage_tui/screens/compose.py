@@ -31,10 +31,9 @@ from textual.widgets import Footer, Static, TextArea
 from triage_tui.cache.api import Draft, OutboxKind, OutboxState
 from triage_tui.domain.templates import Practice, TemplateGroup, TemplateLibrary, unfilled
 from triage_tui.domain.templates.render import PlaceholderError, parse_body, render_body
-from triage_tui.screens.batch_review import (
-    STATE_LABEL,
+from triage_tui.screens.batch_review import STATE_LABEL, BatchReviewScreen
+from triage_tui.workflows.batch import (
     BatchReply,
-    BatchReviewScreen,
     QueueOutcome,
     ThreadInfo,
     prepare_batch,

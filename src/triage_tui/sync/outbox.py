@@ -3,7 +3,9 @@
 Queueing (synchronous, called by the UI when the user confirms): :func:`queue_reply` and
 :func:`queue_task_change` write one :class:`OutboxItem` through ``store.enqueue`` (one
 transaction with the draft removal, ``synchronous=FULL``): when they return, the item survives
-a crash, and the UI may say "queued".
+a crash, and the UI may say "queued". For many threads at once, :func:`reply_item`,
+:func:`task_change_item` and :func:`task_verb_items` build the items without writing them, and
+the caller makes them durable together in ONE ``store.enqueue``.
 
 Pushing (:class:`Pusher`): items go ``queued -> in_flight`` (persisted *before* the request)
 ``-> acked | needs_review | failed``.
@@ -71,28 +73,38 @@ def new_client_id() -> str:
 # --- queueing (UI side, synchronous) ---------------------------------------------------------
 
 
+def reply_item(
+    *, thread: Thread, text: str, sender_ref: str, user: str,
+    in_response_to: Message | None = None, now: datetime | None = None,
+    client_id: str | None = None,
+) -> OutboxItem:
+    """The outbox item of a reply, not written anywhere yet (see :func:`queue_reply`)."""
+    now = now or now_utc()
+    cid = client_id or new_client_id()
+    payload = reply_communication(cid, thread, in_response_to, text, sender_ref, now)
+    return OutboxItem(id=cid, kind=OutboxKind.REPLY, resource_type="Communication",
+                      payload=payload, thread_id=thread.id, created=now, updated=now, user=user)
+
+
 def queue_reply(
     store: CacheAPI, *, thread: Thread, text: str, sender_ref: str, user: str,
     in_response_to: Message | None = None, now: datetime | None = None,
     client_id: str | None = None,
 ) -> OutboxItem:
     """Make the reply durable (and drop the thread's draft) in one transaction."""
-    now = now or now_utc()
-    cid = client_id or new_client_id()
-    payload = reply_communication(cid, thread, in_response_to, text, sender_ref, now)
-    item = OutboxItem(id=cid, kind=OutboxKind.REPLY, resource_type="Communication",
-                      payload=payload, thread_id=thread.id, created=now, updated=now, user=user)
+    item = reply_item(thread=thread, text=text, sender_ref=sender_ref, user=user,
+                      in_response_to=in_response_to, now=now, client_id=client_id)
     store.enqueue([item], clear_drafts=[thread.id])
     return item
 
 
-def queue_task_change(
-    store: CacheAPI, task: Task, *, user: str, owner_ref: str | None = _UNSET,
+def task_change_item(
+    task: Task, *, user: str, owner_ref: str | None = _UNSET,
     pool: Pool | str | None = _UNSET, status: TaskStatus | str = _UNSET,
     business_status: BusinessStatus | str = _UNSET, now: datetime | None = None,
-    clear_drafts: Sequence[str] = (),
 ) -> OutboxItem:
-    """Queue a Task change against the version the user saw (``task.version``)."""
+    """The outbox item of a Task change against the version the user saw (``task.version``),
+    not written anywhere yet: give many of them to ONE ``store.enqueue``."""
     changes: dict[str, Any] = {}
     if owner_ref is not _UNSET:
         changes["owner_ref"] = owner_ref
@@ -105,34 +117,80 @@ def queue_task_change(
     if not changes:
         raise ValueError("no change")
     now = now or now_utc()
-    item = OutboxItem(
+    return OutboxItem(
         id=new_client_id(), kind=OutboxKind.TASK_UPDATE, resource_type="Task",
         payload={"resourceType": "Task", "id": task.id, "changes": changes},
         thread_id=task.thread_id, if_match=task.version, created=now, updated=now, user=user)
+
+
+def queue_task_change(
+    store: CacheAPI, task: Task, *, user: str, owner_ref: str | None = _UNSET,
+    pool: Pool | str | None = _UNSET, status: TaskStatus | str = _UNSET,
+    business_status: BusinessStatus | str = _UNSET, now: datetime | None = None,
+    clear_drafts: Sequence[str] = (),
+) -> OutboxItem:
+    """Queue a Task change against the version the user saw (``task.version``)."""
+    item = task_change_item(task, user=user, owner_ref=owner_ref, pool=pool, status=status,
+                            business_status=business_status, now=now)
     store.enqueue([item], clear_drafts=clear_drafts)
     return item
 
 
+TASK_VERBS = ("claim", "release", "route", "escalate", "close")
+
+
+def task_verb_changes(verb: str, *, user_ref: str | None = None,
+                      pool: Pool | None = None) -> dict[str, Any]:
+    """The Task fields a verb sets (``owner_ref``, ``pool``, ``status``, ``business_status``)."""
+    if verb == "claim":
+        if not user_ref:
+            raise ValueError("claim needs user_ref")
+        return {"owner_ref": user_ref, "status": TaskStatus.ACCEPTED,
+                "business_status": BusinessStatus.CLAIMED}
+    if verb == "release":
+        return {"owner_ref": None, "status": TaskStatus.REQUESTED,
+                "business_status": BusinessStatus.UNASSIGNED}
+    if verb in ("route", "escalate"):
+        if verb == "route" and pool is None:
+            raise ValueError("route needs a pool")
+        return {"pool": Pool.PROVIDER if verb == "escalate" else pool, "owner_ref": None,
+                "status": TaskStatus.REQUESTED,
+                "business_status": (BusinessStatus.ESCALATED if verb == "escalate"
+                                    else BusinessStatus.UNASSIGNED)}
+    if verb == "close":
+        return {"status": TaskStatus.COMPLETED, "business_status": BusinessStatus.DONE}
+    raise ValueError(f"unknown verb {verb!r}")
+
+
+def task_verb_items(tasks: Sequence[Task], verb: str, *, user: str,
+                    user_ref: str | None = None, pool: Pool | None = None,
+                    now: datetime | None = None) -> list[OutboxItem]:
+    """One outbox item per Task for ``verb`` (claim, release, route, escalate, close), none
+    written yet: the caller makes them durable together with ONE ``store.enqueue``."""
+    changes = task_verb_changes(verb, user_ref=user_ref, pool=pool)
+    now = now or now_utc()
+    return [task_change_item(t, user=user, now=now, **changes) for t in tasks]
+
+
 def claim(store: CacheAPI, task: Task, *, user: str, user_ref: str) -> OutboxItem:
-    return queue_task_change(store, task, user=user, owner_ref=user_ref,
-                             status=TaskStatus.ACCEPTED, business_status=BusinessStatus.CLAIMED)
+    return queue_task_change(store, task, user=user,
+                             **task_verb_changes("claim", user_ref=user_ref))
 
 
 def release(store: CacheAPI, task: Task, *, user: str) -> OutboxItem:
-    return queue_task_change(store, task, user=user, owner_ref=None,
-                             status=TaskStatus.REQUESTED, business_status=BusinessStatus.UNASSIGNED)
+    return queue_task_change(store, task, user=user, **task_verb_changes("release"))
 
 
 def route(store: CacheAPI, task: Task, pool: Pool, *, user: str,
           escalate: bool = False) -> OutboxItem:
-    return queue_task_change(
-        store, task, user=user, pool=pool, owner_ref=None, status=TaskStatus.REQUESTED,
-        business_status=BusinessStatus.ESCALATED if escalate else BusinessStatus.UNASSIGNED)
+    if escalate:
+        return queue_task_change(store, task, user=user,
+                                 **{**task_verb_changes("escalate"), "pool": pool})
+    return queue_task_change(store, task, user=user, **task_verb_changes("route", pool=pool))
 
 
 def close(store: CacheAPI, task: Task, *, user: str) -> OutboxItem:
-    return queue_task_change(store, task, user=user, status=TaskStatus.COMPLETED,
-                             business_status=BusinessStatus.DONE)
+    return queue_task_change(store, task, user=user, **task_verb_changes("close"))
 
 
 def requeue(store: CacheAPI, item: OutboxItem) -> None:
