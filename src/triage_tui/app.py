@@ -8,7 +8,7 @@ once in :mod:`triage_tui.actions`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,14 +18,20 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from triage_tui.actions import APP, INBOX, SUBSCREEN, THREAD, Command, bindings_for, commands_for
-from triage_tui.cache.api import CacheAPI, OutboxState
+from triage_tui.cache.api import CacheAPI, OutboxItem, OutboxState
 from triage_tui.config import Config
 from triage_tui.domain.templates import Practice
 from triage_tui.screens.command_line import CommandLine
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
 from triage_tui.screens.lock import lock_app
-from triage_tui.screens.messages import QueueLoaded, SyncState, SyncStatusChanged, ThreadsChanged
+from triage_tui.screens.messages import (
+    QueueLoaded,
+    SyncState,
+    SyncStatusChanged,
+    TaskConflict,
+    ThreadsChanged,
+)
 from triage_tui.screens.palette import RegistryCommands, ThemeCommands
 from triage_tui.screens.session import Session, utc_now
 from triage_tui.screens.thread import ThreadScreen
@@ -33,6 +39,7 @@ from triage_tui.screens.unlock import Opener, UnlockScreen
 from triage_tui.themes import DEFAULT_THEME, builtin_themes
 from triage_tui.widgets.glyphs import glyphs
 from triage_tui.widgets.status_bar import StatusBar
+from triage_tui.workflows.pending import queue_with_pending
 
 
 class Engine(Protocol):
@@ -47,7 +54,8 @@ RETENTION_EVERY_S = 24 * 3600.0
 """How often the running app applies the retention policy (also once at unlock)."""
 
 SyncFactory = Callable[..., Engine]
-"""``factory(store, on_status=..., on_changes=...)`` -> an engine bound to the store."""
+"""``factory(store, on_status=..., on_changes=..., on_conflict=...)`` -> an engine bound to the
+store (the callbacks are :class:`triage_tui.sync.SyncEngine`'s)."""
 
 SCREEN_SCOPES: dict[type, frozenset[str]] = {
     InboxScreen: frozenset({INBOX, APP}),
@@ -140,7 +148,8 @@ class TriageApp(App[None]):
                                glyphs(self.config.ascii_glyphs), self.clock)
         if self.sync_factory is not None:
             self.engine = self.sync_factory(store, on_status=self._engine_status,
-                                            on_changes=self._engine_changes)
+                                            on_changes=self._engine_changes,
+                                            on_conflict=self._engine_conflict)
             self.run_worker(self.engine.run(), group="sync", name="sync",
                             description="sync with the FHIR server", exit_on_error=False)
         self.outbox_changed(kick=False)
@@ -155,7 +164,7 @@ class TriageApp(App[None]):
         assert self.session is not None
         if self.locked:  # issue 8: no data key while locked; unlocking reloads
             return
-        rows = self.session.store.queue()
+        rows = queue_with_pending(self.session.store)  # the user's queued changes show at once
         for screen in self._screens(InboxScreen):
             screen.post_message(QueueLoaded(rows, changed))
 
@@ -167,6 +176,30 @@ class TriageApp(App[None]):
 
     def _engine_changes(self, changes: Any) -> None:
         self.post_message(ThreadsChanged(frozenset(changes.thread_ids)))
+
+    def _engine_conflict(self, conflict: Any) -> None:
+        self.post_message(TaskConflict(conflict.thread_id, conflict.message))
+
+    def show_pending(self, items: Sequence[OutboxItem]) -> None:
+        """Task changes were just queued: show them in the queue now, marked pending (the next
+        load recomputes the same from the outbox; the server's answer replaces them)."""
+        for screen in self._screens(InboxScreen):
+            screen.apply_pending(items)
+
+    @on(TaskConflict)
+    def task_conflict(self, event: TaskConflict) -> None:
+        """Someone else changed a thread we acted on: the server's truth is shown; say so."""
+        if self.session is None or self.locked:
+            return
+        where = ""
+        if event.thread_id:
+            display = self.session.store.thread_display([event.thread_id]).get(event.thread_id)
+            if display is not None:
+                where = f"{display.patient_name} · {display.subject}: "
+        self.notify(where + event.message, title="Not applied: changed by someone else",
+                    severity="error", timeout=20, markup=False)
+        if event.thread_id:
+            self.post_message(ThreadsChanged(frozenset({event.thread_id})))
 
     @on(ThreadsChanged)
     def threads_changed(self, event: ThreadsChanged) -> None:

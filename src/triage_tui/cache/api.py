@@ -103,6 +103,9 @@ class QueueRow:
     owner_ref: str | None = None
     business_status: str | None = None
     due: datetime | None = None
+    pending: bool = False
+    """Task fields changed here and not yet confirmed by the server (a queued claim, route,
+    escalate or close); set by :func:`triage_tui.workflows.pending.overlay_pending`."""
 
 
 @dataclass(frozen=True, slots=True)

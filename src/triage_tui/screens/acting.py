@@ -54,6 +54,8 @@ class ActsOnThreads(Screen):
         if outcome.skipped:
             msg += f" {_n(len(outcome.skipped))} not in the cache yet, skipped."
         self.notify(msg, severity="warning" if outcome.skipped else "information")
+        if verb != "reply":
+            self.app.show_pending(outcome.items)  # type: ignore[attr-defined]
         self.app.outbox_changed()  # type: ignore[attr-defined]
         self.acted(outcome.queued, verb)
 

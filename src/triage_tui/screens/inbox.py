@@ -6,12 +6,15 @@ it); wide ones (from 110 columns) a sidebar, the list and the preview.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
 from triage_tui.actions import INBOX, bindings_for
+from triage_tui.cache.api import OutboxItem
 from triage_tui.domain.queue_view import QueueView
 from triage_tui.screens.acting import ActsOnThreads
 from triage_tui.screens.messages import QueueLoaded
@@ -21,6 +24,7 @@ from triage_tui.widgets.preview import ThreadPreview
 from triage_tui.widgets.glyphs import ASCII
 from triage_tui.widgets.queue_list import ASCII_GLYPHS, UNICODE_GLYPHS, QueueList
 from triage_tui.widgets.status_bar import StatusBar
+from triage_tui.workflows.pending import overlay_pending
 
 
 class InboxScreen(ActsOnThreads):
@@ -88,6 +92,15 @@ class InboxScreen(ActsOnThreads):
         self.queue.refresh_rows(changed)
         self._update_counts()
         if self.queue.cursor_thread_id in event.changed or not event.changed:
+            self._preview(self.queue.cursor_thread_id)
+
+    def apply_pending(self, items: Sequence[OutboxItem]) -> None:
+        """Show just-queued Task changes (claim, route, close...) on their rows at once."""
+        rows = [r for i in items if i.thread_id and (r := self.view.get(i.thread_id))]
+        changed = self.view.upsert_rows(overlay_pending(rows, items))
+        if changed:
+            self.queue.refresh_rows(changed)
+            self._update_counts()
             self._preview(self.queue.cursor_thread_id)
 
     def _update_counts(self) -> None:

@@ -44,3 +44,12 @@ class QueueLoaded(Message):
 
     rows: list[QueueRow]
     changed: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class TaskConflict(Message):
+    """A queued Task change met someone else's change (``sync.outbox.Conflict``): the server's
+    Task is in the cache, our change was not sent. ``message`` names who/what (no PHI)."""
+
+    thread_id: str | None
+    message: str

@@ -48,12 +48,13 @@ class Glyphs:
     marked: str = "●"
     overdue: str = "⚑"
     due_soon: str = "◷"
+    pending: str = "…"  # before pool/owner: changed here, not yet confirmed by the server
 
 
 UNICODE_GLYPHS = Glyphs()
 """Characters every xterm font (DejaVu, Liberation, Noto) draws one cell wide."""
 ASCII_GLYPHS = Glyphs(critical="!!", urgent="!", closed="-", marked="*", overdue=">",
-                      due_soon="~")
+                      due_soon="~", pending="^")
 
 
 def _default_clock() -> datetime:
@@ -611,11 +612,14 @@ class QueueList(ScrollView, can_focus=True):
                     due_style = secondary
                 text = f"{glyph} {format_due(row.due, now)}"
             add(Segment(" " + set_cell_size(text, layout.due), due_style))
+        # A pending row (our claim/route/close not yet confirmed) marks pool and owner.
+        pend = g.pending if row.pending else ""
         if layout.pool:
-            add(Segment(" " + set_cell_size(preview(row.pool or "", layout.pool), layout.pool),
+            pool = pend + (row.pool or "")
+            add(Segment(" " + set_cell_size(preview(pool, layout.pool), layout.pool),
                         secondary))
         if layout.owner:
-            owner = self.owner_label(row.owner_ref, self.user_ref)
+            owner = pend + self.owner_label(row.owner_ref, self.user_ref)
             add(Segment(" " + set_cell_size(preview(owner, layout.owner), layout.owner),
                         secondary))
         strip = Strip(segs)
