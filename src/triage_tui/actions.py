@@ -99,6 +99,9 @@ COMMANDS: tuple[Command, ...] = (
        MARK, INBOX, footer=True),
     _c("mark_all", "asterisk,t", "Mark all", "Mark every thread in the current view.", MARK, INBOX),
     _c("clear_marks", "u,T", "Unmark", "Clear all marks.", MARK, INBOX),
+    _c("reselect", "M,semicolon", "Re-mark",
+       "Mark again the threads of the last action (acting clears the marks).",
+       MARK, INBOX),
     # --- act ------------------------------------------------------------------------------
     _c("reply", "r", "Reply", "Write a reply (to every marked thread when some are marked).",
        ACT, INBOX, THREAD, footer=True),

@@ -46,6 +46,7 @@ class InboxScreen(ActsOnThreads):
         super().__init__(session)
         self.view = QueueView(clock=session.clock)
         self.view.set_filter(user_ref=session.user_ref)
+        self.last_marked: list[str] = []
         self.set_class(not preview, "-no-preview")
 
     def compose(self) -> ComposeResult:
@@ -137,7 +138,23 @@ class InboxScreen(ActsOnThreads):
 
     def acted(self, thread_ids: list[str], verb: str) -> None:
         if self.queue.marked_ids:
+            self.last_marked = list(thread_ids)  # `reselect` (M, ;) marks them again
             self.queue.action_clear_marks()
+
+    def action_reselect(self) -> None:
+        """Mark again the threads of the last action on marked threads (mutt's ``;``/aerc's
+        ``:mark -v``): route them after a claim, close them after a reply."""
+        if not self.last_marked:
+            self.notify("Nothing to mark again: no action on marked threads yet.",
+                        severity="warning")
+            return
+        n = self.queue.mark(self.last_marked)
+        shown = sum(1 for t in self.last_marked if self.view.find(t) is not None)
+        msg = f"{n} marked again."
+        if shown < len(self.last_marked):
+            msg += (f" {len(self.last_marked) - shown} not in this view "
+                    "(closed, or in another category).")
+        self.notify(msg)
 
     # --- navigation ---------------------------------------------------------------------------
     def action_cursor_down(self) -> None:

@@ -425,6 +425,13 @@ class QueueList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.MarksChanged(self._view.mark_count, self))
 
+    def mark(self, thread_ids: Iterable[str]) -> int:
+        """Mark the given threads that are in the current view; returns how many are marked."""
+        self._view.mark(t for t in thread_ids if self._view.find(t) is not None)
+        self.refresh()
+        self.post_message(self.MarksChanged(self._view.mark_count, self))
+        return self._view.mark_count
+
     def action_clear_marks(self) -> None:
         self._view.clear_marks()
         self.refresh()
