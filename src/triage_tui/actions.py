@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from triage_tui.domain.codes import Pool
+
 # Where a command applies. "app" commands work on every screen (except modal dialogs).
 APP = "app"
 INBOX = "inbox"
@@ -49,6 +51,12 @@ class Command:
     footer: bool = False
     """Shown in the footer."""
     priority: bool = False
+    argument: str = ""
+    """Name of the optional argument of the ``:`` command line (``:route pharmacy``); empty:
+    none. With an argument the action is called as ``action(argument)``."""
+    choices: str = ""
+    """Where the argument's values come from (tab completes them, others are refused):
+    ``pools``, ``categories``, ``themes``; empty: free text."""
 
     @property
     def action_name(self) -> str:
@@ -86,7 +94,9 @@ COMMANDS: tuple[Command, ...] = (
         for n, (name, label, desc) in enumerate(_CATEGORY_KEYS, start=1)
     ),
     _c("search", "slash", "Search", "Filter the queue as you type (names, subjects, messages).",
-       NAVIGATE, INBOX, footer=True),
+       NAVIGATE, INBOX, footer=True, argument="words"),
+    _c("category", "", "Category", "Show one category by name (:category refill).",
+       NAVIGATE, INBOX, action="show_category", argument="name", choices="categories"),
     _c("scroll_down", "j,down", "Down", "Scroll the conversation down.", NAVIGATE, THREAD),
     _c("scroll_up", "k,up", "Up", "Scroll the conversation up.", NAVIGATE, THREAD),
     _c("next_thread", "J,n", "Next", "Open the next thread of the queue.", NAVIGATE, THREAD),
@@ -111,7 +121,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("claim", "c", "Claim", "Claim the threads: you become their owner.", ACT, INBOX, THREAD,
        footer=True),
     _c("route", "p", "Route", "Route the threads to a pool (pharmacy, scheduling, nursing...).",
-       ACT, INBOX, THREAD, footer=True),
+       ACT, INBOX, THREAD, footer=True, argument="pool", choices="pools"),
     _c("escalate", "e", "Escalate", "Escalate the threads to a provider, as urgent.",
        ACT, INBOX, THREAD, footer=True),
     _c("close", "x", "Close", "Close the threads (done).", ACT, INBOX, THREAD, footer=True),
@@ -120,6 +130,8 @@ COMMANDS: tuple[Command, ...] = (
        VIEW, INBOX),
     _c("toggle_context", "i", "Context", "Show or hide the patient context panel.", VIEW, THREAD),
     _c("change_theme", "f9", "Theme", "Choose the colour theme.", VIEW, APP),
+    _c("theme", "", "Set theme", "Switch to a colour theme by name (:theme triage-light).",
+       VIEW, APP, action="set_theme", argument="name", choices="themes"),
     _c("analytics", "f6", "Analytics",
        "Charts of message volume, response times, breaches, backlog and staff replies.",
        VIEW, APP),
@@ -147,11 +159,26 @@ def commands_for(scopes: Iterable[str]) -> list[Command]:
 
 
 def bindings_for(*scopes: str) -> list[Binding]:
-    """``BINDINGS`` for a screen (or the app) that applies ``scopes``."""
+    """``BINDINGS`` for a screen (or the app) that applies ``scopes``. Commands without keys
+    (``:category``, ``:theme``) are for the command line and the palette only."""
     return [
         Binding(c.keys, c.action_name, c.label, show=c.footer, id=c.id, priority=c.priority)
-        for c in commands_for(scopes)
+        for c in commands_for(scopes) if c.keys
     ]
+
+
+STATIC_CHOICES: dict[str, tuple[str, ...]] = {
+    "pools": tuple(p.value for p in Pool),
+    "categories": CATEGORY_ORDER,
+}
+"""Argument values known without the app; ``themes`` are the app's (``App.available_themes``)."""
+
+
+def invocation_action(command: Command, argument: str | None = None) -> str:
+    """The action string that runs ``command`` (with its argument, quoted as a literal)."""
+    if argument is None or not command.argument:
+        return command.action_name
+    return f"{command.action_name}({argument!r})"
 
 
 def current_keys(command: Command, keymap: Mapping[str, str]) -> list[str]:

@@ -17,11 +17,21 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from triage_tui.actions import APP, INBOX, SUBSCREEN, THREAD, Command, bindings_for, commands_for
+from triage_tui.actions import (
+    APP,
+    INBOX,
+    STATIC_CHOICES,
+    SUBSCREEN,
+    THREAD,
+    Command,
+    bindings_for,
+    commands_for,
+    invocation_action,
+)
 from triage_tui.cache.api import CacheAPI, OutboxItem, OutboxState
 from triage_tui.config import Config
 from triage_tui.domain.templates import Practice
-from triage_tui.screens.command_line import CommandLine
+from triage_tui.screens.command_line import CommandLine, Invocation
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
 from triage_tui.screens.lock import lock_app
@@ -248,10 +258,17 @@ class TriageApp(App[None]):
     def keys_for(self, command: Command) -> str:
         return keys_display(self, command, self.config.keymap)
 
-    def run_command(self, command: Command, screen: Screen) -> None:
-        """Run a registry command as if its key was pressed on ``screen``."""
+    def run_command(self, command: Command, screen: Screen, argument: str | None = None) -> None:
+        """Run a registry command as if its key was pressed on ``screen`` (with the ``:``
+        command line's argument, when it takes one)."""
         target = self if command.scopes & {APP} else screen
-        self.call_later(target.run_action, command.action_name)
+        self.call_later(target.run_action, invocation_action(command, argument))
+
+    def argument_choices(self, command: Command) -> list[str]:
+        """Values the argument of ``command`` may take (empty: free text)."""
+        if command.choices == "themes":
+            return sorted(self.available_themes)
+        return list(STATIC_CHOICES.get(command.choices, ()))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.config.keymap))
@@ -260,11 +277,20 @@ class TriageApp(App[None]):
         below = self.screen
         commands = [c for c in self.commands_for_screen(below) if c.id != "command_line"]
 
-        def chosen(command: Command | None) -> None:
-            if command is not None:
-                self.run_command(command, below)
+        def chosen(invocation: Invocation | None) -> None:
+            if invocation is not None:
+                self.run_command(invocation.command, below, invocation.argument)
 
-        self.push_screen(CommandLine(commands), chosen)
+        self.push_screen(CommandLine(commands, self.argument_choices), chosen)
+
+    def action_set_theme(self, name: str | None = None) -> None:
+        """``:theme NAME``; without a name, the theme picker (F9)."""
+        if not name:
+            self.action_change_theme()
+        elif name in self.available_themes:
+            self.theme = name
+        else:
+            self.notify(f"No theme '{name}'.", severity="warning")
 
     def action_sync_now(self) -> None:
         if self.engine is None:

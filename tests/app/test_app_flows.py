@@ -265,3 +265,39 @@ async def test_every_command_has_an_action_where_it_applies(app) -> None:
         for scope in c.scopes:
             for cls in owners[scope]:
                 assert hasattr(cls, f"action_{name}"), (c.id, cls.__name__)
+
+
+async def test_command_line_arguments_complete_and_run(app, store) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        inbox = app.screen
+        await pilot.press("colon", *"ro", "tab")
+        line = app.screen.query_one(Input)
+        assert line.value == ":route "  # the command takes an argument: a space, values hinted
+        assert "pharmacy" in str(app.screen.query_one("#hint").render())
+        await pilot.press(*"ph", "tab")
+        assert line.value == ":route pharmacy"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is inbox
+        assert [i.payload["changes"]["pool"] for i in store.outbox()] == ["pharmacy"]
+
+        await pilot.press("colon", *"route nowhere", "enter")  # a value outside the choices
+        assert isinstance(app.screen, CommandLine)
+        assert "no pool 'nowhere'" in str(app.screen.query_one("#hint").render())
+        await pilot.press("ctrl+g")
+
+        await pilot.press("colon", *"cat re", "tab")
+        assert app.screen.query_one(Input).value == ":category re"  # refill / results
+        await pilot.press(*"f", "tab", "enter")
+        await settle(pilot)
+        assert inbox.view.filter.scope == "refill"
+
+        await pilot.press("colon", *"theme triage-l", "tab", "enter")
+        await settle(pilot)
+        assert app.theme == "triage-light"
+
+        await pilot.press("colon", *"search chest pain", "enter")
+        await settle(pilot)
+        assert inbox.query_one("#search", Input).value == "chest pain"
+        assert inbox.view.filter.search_ids is not None

@@ -67,9 +67,17 @@ class ActsOnThreads(Screen):
         if ids := self._targets_or_warn():
             self._apply(ids, "escalate")
 
-    def action_route(self) -> None:
+    def action_route(self, pool: str | None = None) -> None:
+        """Route to a pool: ``:route pharmacy``, else pick one."""
         ids = self._targets_or_warn()
         if not ids:
+            return
+        if pool is not None:
+            try:
+                self._apply(ids, "route", Pool(pool))
+            except ValueError:
+                self.notify(f"No pool '{pool}': " + ", ".join(p.value for p in Pool),
+                            severity="warning")
             return
 
         def picked(pool: Pool | None) -> None:

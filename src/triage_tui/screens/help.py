@@ -61,12 +61,16 @@ class HelpScreen(ModalScreen[None]):
                 group = c.group
                 out.append(f"\n{group}\n", style="bold underline")
             out.append(f"{keys:<12}", style="bold")
-            out.append(f"{cid:<18}")
+            arg = c.argument.upper() if c.argument else ""  # `:route POOL`
+            out.append(cid + " ")
+            out.append(f"{arg:<{max(0, 17 - len(cid))}}", style="dim")
             out.append(help)
             if wide:
                 out.append(f"  ({where})", style="dim")
             out.append("\n")
-        out.append("\nKeys can be changed in config.toml, [keymap] section: "
+        out.append("\n':' runs a command by id, with its argument in capitals above "
+                   "(:route pharmacy, :category refill); tab completes both.\n"
+                   "Keys can be changed in config.toml, [keymap] section: "
                    "command = \"key,key\".\n", style="dim")
         return out
 

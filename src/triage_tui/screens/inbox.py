@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from triage_tui.actions import INBOX, bindings_for
+from triage_tui.actions import CATEGORY_ORDER, INBOX, bindings_for
 from triage_tui.cache.api import OutboxItem
 from triage_tui.domain.queue_view import QueueView
 from triage_tui.screens.acting import ActsOnThreads
@@ -184,7 +184,10 @@ class InboxScreen(ActsOnThreads):
     def action_clear_marks(self) -> None:
         self.queue.action_clear_marks()
 
-    def action_show_category(self, scope: str) -> None:
+    def action_show_category(self, scope: str | None = None) -> None:
+        if scope not in CATEGORY_ORDER:
+            self.notify("Which category? " + ", ".join(CATEGORY_ORDER), severity="warning")
+            return
         self.view.set_filter(scope=scope, user_ref=self.session.user_ref)
         self.queue.refresh_rows()
         self._update_counts()
@@ -212,10 +215,15 @@ class InboxScreen(ActsOnThreads):
         return self.view.thread_id(j) if 0 <= j < len(self.view) else None
 
     # --- search -------------------------------------------------------------------------------
-    def action_search(self) -> None:
+    def action_search(self, words: str | None = None) -> None:
+        """Open the search box; ``:search words`` fills it (and filters) at once."""
         search = self.query_one("#search", Input)
         search.display = True
-        search.focus()
+        if words is not None:
+            search.value = words  # posts Input.Changed: the search runs
+            self.queue.focus()
+        else:
+            search.focus()
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
