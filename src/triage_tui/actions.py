@@ -26,12 +26,16 @@ APP = "app"
 INBOX = "inbox"
 THREAD = "thread"
 SUBSCREEN = "subscreen"  # help, thread and other screens that "back" leaves
+COMPOSE = "compose"  # writing one reply
+BATCH = "batch"  # reviewing a batch of template replies
 
 NAVIGATE = "Navigate"
 MARK = "Mark"
 ACT = "Act on threads (marked ones, else the highlighted one)"
 VIEW = "View"
 GENERAL = "General"
+WRITE = "Write a reply"
+REVIEW = "Review a batch of replies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,34 @@ COMMANDS: tuple[Command, ...] = (
     _c("analytics", "f6", "Analytics",
        "Charts of message volume, response times, breaches, backlog and staff replies.",
        VIEW, APP),
+    # --- compose (screens/compose.py) -------------------------------------------------------
+    _c("compose_send", "ctrl+s", "Send", "Queue the reply; it sends by itself when online.",
+       WRITE, COMPOSE, action="send", footer=True, priority=True),
+    _c("compose_templates", "ctrl+t,f2", "Templates",
+       "Pick a template (fuzzy search; the thread's category first).", WRITE, COMPOSE,
+       action="templates", footer=True, priority=True),
+    _c("compose_toggle_close", "ctrl+o", "Close too",
+       "Also close the thread when the reply is queued.", WRITE, COMPOSE,
+       action="toggle_close", footer=True, priority=True),
+    _c("compose_leave", "escape,ctrl+g", "Back (keep draft)",
+       "Leave the reply; the draft is kept.", WRITE, COMPOSE, action="leave", footer=True,
+       priority=True),
+    # --- batch review (screens/batch_review.py) ----------------------------------------------
+    _c("batch_down", "j", "Down", "Next reply.", REVIEW, BATCH, action="move(1)"),
+    _c("batch_up", "k", "Up", "Previous reply.", REVIEW, BATCH, action="move(-1)"),
+    _c("batch_toggle_include", "space", "Add/leave out",
+       "Add the highlighted reply or leave it out (urgent threads start left out).", REVIEW,
+       BATCH, action="toggle_include", footer=True),
+    _c("batch_edit_reply", "e", "Edit", "Edit the highlighted reply (enter does the same).",
+       REVIEW, BATCH, action="edit_reply", footer=True),
+    _c("batch_toggle_close", "c", "Close too",
+       "Also claim and close each thread when its reply is queued.", REVIEW, BATCH,
+       action="toggle_close", footer=True),
+    _c("batch_confirm", "ctrl+s,y", "Queue all", "Queue every ready reply (asks first).",
+       REVIEW, BATCH, action="confirm", footer=True),
+    _c("batch_back", "q,backspace", "Back",
+       "Back to the inbox (queued replies keep sending).", REVIEW, BATCH, action="back",
+       footer=True),
     # --- general ----------------------------------------------------------------------------
     _c("help", "question_mark,f1", "Help", "List every command and its keys.", GENERAL, APP,
        footer=True),

@@ -19,6 +19,8 @@ from textual.screen import Screen
 
 from triage_tui.actions import (
     APP,
+    BATCH,
+    COMPOSE,
     INBOX,
     STATIC_CHOICES,
     SUBSCREEN,
@@ -31,7 +33,10 @@ from triage_tui.actions import (
 from triage_tui.cache.api import CacheAPI, OutboxItem, OutboxState
 from triage_tui.config import Config
 from triage_tui.domain.templates import Practice
+from triage_tui.screens.analytics import AnalyticsScreen
+from triage_tui.screens.batch_review import BatchReviewScreen
 from triage_tui.screens.command_line import CommandLine, Invocation
+from triage_tui.screens.compose import ComposeScreen
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
 from triage_tui.screens.lock import lock_app
@@ -70,7 +75,11 @@ store (the callbacks are :class:`triage_tui.sync.SyncEngine`'s)."""
 SCREEN_SCOPES: dict[type, frozenset[str]] = {
     InboxScreen: frozenset({INBOX, APP}),
     ThreadScreen: frozenset({THREAD, SUBSCREEN, APP}),
+    ComposeScreen: frozenset({COMPOSE, APP}),
+    BatchReviewScreen: frozenset({BATCH, APP}),
+    AnalyticsScreen: frozenset({SUBSCREEN, APP}),
 }
+"""The commands (help, palette, ``:``) that apply on each screen; others: app-wide only."""
 
 
 def sync_state(status: Any) -> SyncState:
@@ -301,8 +310,6 @@ class TriageApp(App[None]):
 
     def action_analytics(self) -> None:
         """Open the analytics screen (issue 9); its figures are read in a worker."""
-        from triage_tui.screens.analytics import AnalyticsScreen
-
         if self.session is None or isinstance(self.screen, AnalyticsScreen):
             return
         self.push_screen(AnalyticsScreen(self.session))

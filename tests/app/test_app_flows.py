@@ -256,10 +256,14 @@ async def test_keymap_override_from_config(store) -> None:
 
 
 async def test_every_command_has_an_action_where_it_applies(app) -> None:
-    from triage_tui.actions import APP, INBOX, SUBSCREEN, THREAD
+    from triage_tui.actions import APP, BATCH, COMPOSE, INBOX, SUBSCREEN, THREAD
+    from triage_tui.screens.analytics import AnalyticsScreen
+    from triage_tui.screens.batch_review import BatchReviewScreen
+    from triage_tui.screens.compose import ComposeScreen
 
     owners = {APP: [type(app)], INBOX: [InboxScreen], THREAD: [ThreadScreen],
-              SUBSCREEN: [ThreadScreen, HelpScreen]}
+              SUBSCREEN: [ThreadScreen, HelpScreen, AnalyticsScreen],
+              COMPOSE: [ComposeScreen], BATCH: [BatchReviewScreen]}
     for c in COMMANDS:
         name = c.action_name.split("(")[0]
         for scope in c.scopes:

@@ -14,12 +14,12 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from triage_tui.actions import BATCH, bindings_for
 from triage_tui.cache.api import OutboxState
 from triage_tui.workflows.batch import Batch, BatchReply, QueueOutcome, queue_batch, reply_states
 
@@ -39,15 +39,7 @@ STATE_LABEL = {
 class BatchReviewScreen(Screen[QueueOutcome | None]):
     """Every rendered reply, one patient per row; confirm queues the ready ones."""
 
-    BINDINGS = [
-        Binding("j", "move(1)", show=False),
-        Binding("k", "move(-1)", show=False),
-        Binding("space", "toggle_include", "Add/leave out", id="batch_toggle_include"),
-        Binding("e", "edit_reply", "Edit", id="batch_edit_reply"),
-        Binding("c", "toggle_close", "Close too", id="batch_toggle_close"),
-        Binding("ctrl+s,y", "confirm", "Queue all", id="batch_confirm"),
-        Binding("q,backspace", "back", "Back", id="batch_back"),
-    ]
+    BINDINGS = bindings_for(BATCH)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     DEFAULT_CSS = """
     BatchReviewScreen #summary { height: auto; background: $panel; padding: 0 1; }

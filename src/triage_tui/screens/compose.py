@@ -22,12 +22,12 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
+from triage_tui.actions import COMPOSE, bindings_for
 from triage_tui.cache.api import Draft, OutboxKind, OutboxState
 from triage_tui.domain.templates import Practice, TemplateGroup, TemplateLibrary, unfilled
 from triage_tui.domain.templates.render import PlaceholderError, parse_body, render_body
@@ -86,14 +86,7 @@ def fill(text: str, info: ThreadInfo | None) -> tuple[str, list[str]]:
 
 
 class ComposeScreen(Screen[QueueOutcome | None]):
-    BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="compose_send", priority=True),
-        Binding("ctrl+t,f2", "templates", "Templates", id="compose_templates", priority=True),
-        Binding("ctrl+o", "toggle_close", "Close too", id="compose_toggle_close",
-                priority=True),
-        Binding("escape,ctrl+g", "leave", "Back (keep draft)", id="compose_leave",
-                priority=True),
-    ]
+    BINDINGS = bindings_for(COMPOSE)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     DEFAULT_CSS = """
     ComposeScreen #banner { height: auto; max-height: 2; background: $panel; padding: 0 1; }

@@ -15,7 +15,8 @@ from triage_tui import actions
 from triage_tui.actions import COMMANDS, SUBSCREEN, current_keys
 
 SCOPE_NAMES = {actions.APP: "everywhere", actions.INBOX: "inbox", actions.THREAD: "thread",
-               SUBSCREEN: "thread, help"}
+               SUBSCREEN: "thread, help, analytics", actions.COMPOSE: "reply",
+               actions.BATCH: "batch review"}
 
 
 def keys_display(app, command: actions.Command, keymap: Mapping[str, str]) -> str:
@@ -54,7 +55,7 @@ class HelpScreen(ModalScreen[None]):
     def _table(self) -> Text:
         wide = self.app.size.width >= 110
         out = Text()
-        out.append(f"{'Keys':<12}{'Command':<18}What it does\n", style="bold")
+        out.append(f"{'Keys':<12}{'Command':<22}What it does\n", style="bold")
         group = None
         for c, (keys, cid, help, where) in zip(COMMANDS, self.rows()):
             if c.group != group:
@@ -63,7 +64,7 @@ class HelpScreen(ModalScreen[None]):
             out.append(f"{keys:<12}", style="bold")
             arg = c.argument.upper() if c.argument else ""  # `:route POOL`
             out.append(cid + " ")
-            out.append(f"{arg:<{max(0, 17 - len(cid))}}", style="dim")
+            out.append(f"{arg:<{max(0, 21 - len(cid))}}", style="dim")
             out.append(help)
             if wide:
                 out.append(f"  ({where})", style="dim")
