@@ -342,3 +342,16 @@ def test_no_truth_labels_in_fhir(practice2k):
     blob = json.dumps(resources)
     for word in ("urgent_kind", "urgent_keyword", "caregiver", "negated", '"extension"', "truth"):
         assert word not in blob
+
+
+@pytest.mark.parametrize("seed, n", [(11, 2000), (42, 300), (42, 180)])
+def test_most_open_threads_are_within_their_response_time(seed, n, now, practice2k):
+    """A practice keeps most open threads within its commitment: about 15% overdue (10-20%)
+    and some due within 4 hours, so the overdue flag means something (demo: seed 42)."""
+    resources = practice2k[0] if (seed, n) == (11, 2000) else generate_practice(seed, n, now)
+    due = [datetime.fromisoformat(t["restriction"]["period"]["end"].replace("Z", "+00:00"))
+           for t in resources if t["resourceType"] == "Task" and t["status"] != "completed"]
+    overdue = sum(d < now for d in due) / len(due)
+    soon = sum(now <= d < now + timedelta(hours=4) for d in due) / len(due)
+    assert 0.10 <= overdue <= 0.20, overdue
+    assert 0.08 <= soon <= 0.30, soon

@@ -140,9 +140,13 @@ def pool_for(category: Category, priority: Priority) -> Pool:
     return Pool.PROVIDER if priority is not Priority.ROUTINE else DEFAULT_POOL[category]
 
 
+def sla_hours(category: Category, priority: Priority) -> float:
+    """The response-time commitment in hours (non-routine priority: URGENT_SLA_HOURS)."""
+    return URGENT_SLA_HOURS if priority is not Priority.ROUTINE else SLA_HOURS[category]
+
+
 def due_for(sent: datetime, category: Category, priority: Priority) -> datetime:
-    hours = URGENT_SLA_HOURS if priority is not Priority.ROUTINE else SLA_HOURS[category]
-    return sent + timedelta(hours=hours)
+    return sent + timedelta(hours=sla_hours(category, priority))
 
 
 def header(

@@ -63,6 +63,36 @@ _SIG_ES = {
 }
 
 
+# Open threads: a practice that keeps its response-time commitment most of the time.
+OPEN_OVERDUE_RATE = 0.15
+"""Share of open threads past their due time (a flag that means something when it shows)."""
+OPEN_DUE_SOON_RATE = 0.15
+"""Share of open threads due within DUE_SOON_HOURS (the inbox's "due soon" marker)."""
+DUE_SOON_HOURS = 4.0
+
+
+def open_standings(rng: random.Random, block: int = 20) -> list[str]:
+    """One shuffled block of standings for the next open threads: ``overdue``, ``soon`` (due
+    within DUE_SOON_HOURS) or ``ok``, in the rates above. Drawn block by block, so any seed and
+    size gets close to those rates (independent draws wandered to 24% overdue)."""
+    n_over = round(block * OPEN_OVERDUE_RATE)
+    n_soon = round(block * OPEN_DUE_SOON_RATE)
+    out = ["overdue"] * n_over + ["soon"] * n_soon + ["ok"] * (block - n_over - n_soon)
+    rng.shuffle(out)
+    return out
+
+
+def open_age_hours(rng: random.Random, sla_hours: float, standing: str) -> float:
+    """Age of an open thread's first message, from where it stands against its due time:
+    overdue by up to half the commitment, due soon, or comfortably within it."""
+    soon = min(DUE_SOON_HOURS, sla_hours)  # a 2-hour commitment is "due soon" from the start
+    if standing == "overdue":
+        return sla_hours + rng.uniform(0.05, 0.5) * sla_hours
+    if standing == "soon" or soon >= sla_hours:
+        return max(0.1, sla_hours - rng.uniform(0.05, 0.95) * soon)
+    return rng.uniform(0.1, sla_hours - soon)
+
+
 @dataclass(slots=True)
 class Staff:
     id: str
@@ -338,6 +368,8 @@ class _Practice:
         self.deck = HostileDeck(
             random.Random(f"triage-tui/synth/hostile/{seed}"), HOSTILE_RATE if hostile else 0.0
         )
+        self.duerng = random.Random(f"triage-tui/synth/due/{seed}")  # open threads' ages
+        self.standings: list[str] = []  # open threads against their due time (open_standings)
         self.out: dict[str, list[dict]] = {
             k: []
             for k in (
@@ -611,10 +643,14 @@ class _Practice:
         closed = rng.random() < (0.2 if urgent else CLOSED_RATE)
         if closed:
             start = now - timedelta(days=rng.uniform(2, 60))
-        elif urgent:
-            start = now - timedelta(hours=rng.uniform(0.1, 14))
         else:
-            start = now - timedelta(hours=rng.uniform(0.1, 96))
+            # The draw the age used to be: kept so that every later choice of the content rng
+            # (texts, people; tests/triage fingerprints them) stays what it was.
+            rng.uniform(0.1, 14 if urgent else 96)
+            if not self.standings:
+                self.standings = open_standings(self.duerng)
+            hours = open_age_hours(self.duerng, C.sla_hours(cat, priority), self.standings.pop())
+            start = now - timedelta(hours=hours)
         start = start.replace(microsecond=0)
 
         doc = p.pcp_family
