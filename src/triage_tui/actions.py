@@ -132,7 +132,9 @@ COMMANDS: tuple[Command, ...] = (
     # --- view -------------------------------------------------------------------------------
     _c("toggle_preview", "v", "Preview", "Show or hide the preview of the highlighted thread.",
        VIEW, INBOX),
-    _c("toggle_context", "i", "Context", "Show or hide the patient context panel.", VIEW, THREAD),
+    _c("toggle_context", "i", "Context",
+       "Patient context: show or hide it (narrow screens: full height first; j/k scroll it).",
+       VIEW, THREAD),
     _c("change_theme", "f9", "Theme", "Choose the colour theme.", VIEW, APP),
     _c("theme", "", "Set theme", "Switch to a colour theme by name (:theme triage-light).",
        VIEW, APP, action="set_theme", argument="name", choices="themes"),

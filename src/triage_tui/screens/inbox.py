@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from triage_tui.actions import CATEGORY_ORDER, INBOX, bindings_for
 from triage_tui.cache.api import OutboxItem
@@ -22,7 +23,7 @@ from triage_tui.screens.session import Session
 from triage_tui.widgets.category_bar import CategoryBar
 from triage_tui.widgets.preview import ThreadPreview
 from triage_tui.widgets.glyphs import ASCII
-from triage_tui.widgets.queue_list import ASCII_GLYPHS, UNICODE_GLYPHS, QueueList
+from triage_tui.widgets.queue_list import ASCII_GLYPHS, UNICODE_GLYPHS, QueueList, column_header
 from triage_tui.widgets.status_bar import StatusBar
 from triage_tui.workflows.pending import overlay_pending
 
@@ -35,6 +36,8 @@ class InboxScreen(ActsOnThreads):
                                                     background: $panel; }
     InboxScreen #main { height: 1fr; }
     InboxScreen #queue { height: 1fr; }
+    InboxScreen #columns { height: 1; width: 1fr; background: $surface; color: $text-muted;
+                           text-style: bold; }
     InboxScreen.-narrow #sidebar { display: none; }
     InboxScreen.-wide #strip { display: none; }
     InboxScreen.-narrow #preview { height: 9; }
@@ -59,6 +62,7 @@ class InboxScreen(ActsOnThreads):
         with Horizontal(id="main"):
             yield self._sidebar()
             with Vertical(id="right"):
+                yield Static("", id="columns", markup=False)
                 yield QueueList(
                     self.view, display_provider=self.session.store.thread_display,
                     clock=self.session.clock, user_ref=self.session.user_ref,
@@ -82,6 +86,15 @@ class InboxScreen(ActsOnThreads):
         self.app.quiet_cursors(self)  # type: ignore[attr-defined]
         self.queue.focus()
         self.app.reload_queue()  # type: ignore[attr-defined]
+        self.call_after_refresh(self._column_header)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._column_header)
+
+    def _column_header(self) -> None:
+        """Titles over the list's columns, at the widths the list draws them now."""
+        header = Text(column_header(self.queue.columns), no_wrap=True, overflow="crop")
+        self.query_one("#columns", Static).update(header)
 
     # --- data ---------------------------------------------------------------------------------
     @on(QueueLoaded)

@@ -33,6 +33,8 @@ class ThreadScreen(ActsOnThreads):
     ThreadScreen.-narrow #context { dock: top; height: auto; max-height: 7;
                                     border-bottom: hkey $panel; }
     ThreadScreen.-no-context #context { display: none; }
+    ThreadScreen.-narrow.-context-full #context { dock: none; height: 1fr; max-height: 100%; }
+    ThreadScreen.-narrow.-context-full #conversation { display: none; }
     """
 
     def __init__(self, session: Session, thread_id: str,
@@ -115,11 +117,16 @@ class ThreadScreen(ActsOnThreads):
     def action_back(self) -> None:
         self.dismiss()
 
+    def _scroller(self) -> VerticalScroll:
+        """What j/k scroll: the context when it fills the screen, else the conversation."""
+        full = self.has_class("-narrow", "-context-full")
+        return self.query_one("#context" if full else "#conversation", VerticalScroll)
+
     def action_scroll_down(self) -> None:
-        self.query_one("#conversation", VerticalScroll).scroll_down(animate=False)
+        self._scroller().scroll_down(animate=False)
 
     def action_scroll_up(self) -> None:
-        self.query_one("#conversation", VerticalScroll).scroll_up(animate=False)
+        self._scroller().scroll_up(animate=False)
 
     def _step(self, step: int) -> None:
         nxt = self.neighbours(self.thread_id, step) if self.neighbours else None
@@ -135,4 +142,15 @@ class ThreadScreen(ActsOnThreads):
         self._step(-1)
 
     def action_toggle_context(self) -> None:
-        self.toggle_class("-no-context")
+        """Wide: show/hide the side panel. Narrow (its 7 lines can hide medications or labs):
+        top panel -> full height, j/k scroll it -> hidden -> top panel."""
+        if not self.has_class("-narrow"):
+            self.toggle_class("-no-context")
+        elif self.has_class("-no-context"):
+            self.remove_class("-no-context")
+        elif self.has_class("-context-full"):
+            self.remove_class("-context-full")
+            self.add_class("-no-context")
+        else:
+            self.add_class("-context-full")
+            self.query_one("#context", VerticalScroll).scroll_home(animate=False)

@@ -23,7 +23,7 @@ SHORT = {"all": "All", "refill": "Rx", "appointment": "Appt", "results": "Lab",
 class CategoryBar(Widget):
     DEFAULT_CSS = """
     CategoryBar { height: 1; width: 1fr; padding: 0 1; background: $panel; }
-    CategoryBar.-sidebar { height: 1fr; width: 34; padding: 1 1; background: $surface;
+    CategoryBar.-sidebar { height: 1fr; width: 34; padding: 0 1; background: $surface;
                            border-right: vkey $panel; }
     """
 
