@@ -44,7 +44,8 @@ class BatchReviewScreen(Screen[QueueOutcome | None]):
     DEFAULT_CSS = """
     BatchReviewScreen #summary { height: auto; background: $panel; padding: 0 1; }
     BatchReviewScreen #body { height: 1fr; }
-    BatchReviewScreen #rows { width: 38; height: 1fr; border: none; }
+    BatchReviewScreen #rows { width: 38; height: 1fr; border: none; text-wrap: nowrap;
+                              text-overflow: ellipsis; }
     BatchReviewScreen.-wide #rows { width: 50; }
     BatchReviewScreen #detail { width: 1fr; padding: 0 1; border-left: vkey $panel; }
     BatchReviewScreen #problems { height: auto; }
@@ -115,7 +116,8 @@ class BatchReviewScreen(Screen[QueueOutcome | None]):
         t.append(f"{self.batch.group.title}", style="bold")
         if self.outcome is not None:
             states = Counter(STATE_LABEL.get(r.state) for r in self.batch.replies if r.item_id)
-            t.append(f"  ·  {len(self.outcome.queued)} queued: " + ", ".join(
+            n = len(self.outcome.queued)
+            t.append(f"  ·  {n} repl{'y' if n == 1 else 'ies'}: " + ", ".join(
                 f"{n} {s}" for s, n in sorted(states.items())))
             if self.outcome.closed:
                 t.append(f"  ·  {len(self.outcome.closed)} threads closed")
