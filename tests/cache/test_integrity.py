@@ -170,12 +170,13 @@ def test_migration_from_format_0_keeps_outbox_rows(data_dir):
         ("old-1", "in_flight", 1, {"text": "unsent reply"}),
     ]
     assert s.draft("thr-1").text == "half a draft"
-    assert s._conn.execute("SELECT v FROM format WHERE k='format_version'").fetchone()[0] == "1"
+    assert s._conn.execute("SELECT v FROM format WHERE k='format_version'").fetchone()[0] == (
+        str(schema.FORMAT_VERSION))
     s.upsert(sample_records())
     s.audit("migrated", user=USER)
     assert s.verify_audit() == [] and len(s.queue()) == 3
     s.close()
-    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)  # opens as version 1
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)  # opens as the current version
     assert len(s.outbox()) == 2
     s.close()
 

@@ -106,6 +106,11 @@ class QueueRow:
     pending: bool = False
     """Task fields changed here and not yet confirmed by the server (a queued claim, route,
     escalate or close); set by :func:`triage_tui.workflows.pending.overlay_pending`."""
+    rules_priority: str | None = None
+    """What the client's triage rules say of the thread's latest patient messages (routine |
+    urgent | asap | stat), computed when the cache stores them; None when not classified."""
+    rules_category: str | None = None
+    """The rules' category of the same text (None: not classified, or no category term)."""
 
 
 @dataclass(frozen=True, slots=True)

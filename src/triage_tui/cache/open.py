@@ -13,6 +13,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from triage_tui import locations
@@ -26,6 +27,9 @@ from triage_tui.cache.errors import (
     WrongCache,
 )
 from triage_tui.cache.store import SMALL_TABLES, QueuePrefetch, Store
+
+if TYPE_CHECKING:
+    from triage_tui.domain.triage import Rules
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,8 @@ def _secure_dir(directory: Path) -> None:
         os.chmod(directory, 0o700)
 
 
-def _create(path: Path, cid: str, passphrase: str | None, keyring_ok: bool) -> Store:
+def _create(path: Path, cid: str, passphrase: str | None, keyring_ok: bool,
+            rules: Rules | None = None) -> Store:
     _secure_dir(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
@@ -131,13 +136,16 @@ def _create(path: Path, cid: str, passphrase: str | None, keyring_ok: bool) -> S
         raise
     log.info("created cache %s (key from %s)", path.name, how)
     return Store(path, conn, FieldCipher(bytes(dek)), dek, cid, unlocked_by=how,
-                 keyring_ok=keyring_ok)
+                 keyring_ok=keyring_ok, rules=rules)
 
 
 def open_store(server_url: str, user: str, *, passphrase: str | None = None,
                data_dir: Path | None = None, keyring_ok: bool = True,
-               create: bool = True) -> Store:
+               create: bool = True, rules: Rules | None = None) -> Store:
     """Open (or create) and unlock the cache of ``user`` on ``server_url``.
+
+    ``rules``: the triage rules the store classifies threads with as it writes them (default:
+    :func:`~triage_tui.domain.triage.load_rules`, loaded on first need).
 
     The key comes from ``passphrase``, else ``TRIAGE_TUI_PASSPHRASE``, else
     ``TRIAGE_TUI_PASSPHRASE_FILE``, else the OS keyring (safe backends only, 3 s timeout).
@@ -155,7 +163,7 @@ def open_store(server_url: str, user: str, *, passphrase: str | None = None,
     if not path.exists():
         if not create:
             raise CacheNotFound(path)
-        return _create(path, cid, passphrase, keyring_ok)
+        return _create(path, cid, passphrase, keyring_ok, rules)
     conn = _connect(path)
     try:
         fmt = _read_format(conn, path)
@@ -169,17 +177,22 @@ def open_store(server_url: str, user: str, *, passphrase: str | None = None,
             dek, how = keyslots.unlock(conn, path, cid, passphrase, keyring_ok)
         except sqlite3.DatabaseError as exc:
             raise CacheCorrupt(path, _sqlite_reason(exc)) from None
+        store = Store(path, conn, FieldCipher(bytes(dek)), dek, cid, unlocked_by=how,
+                      keyring_ok=keyring_ok, rules=rules)
         if version < schema.FORMAT_VERSION:
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                steps = schema.migrate(conn, version)
+                steps = schema.migrate(conn, version,
+                                       backfill=lambda _v: store.reclassify(conn=conn))
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 conn.execute("ROLLBACK")
                 raise CacheCorrupt(path, f"migration failed: {_sqlite_reason(exc)}") from None
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            store._data_version = store._pragma_data_version()
             log.info("migrated cache %s: %s", path.name, steps)
-        store = Store(path, conn, FieldCipher(bytes(dek)), dek, cid, unlocked_by=how,
-                      keyring_ok=keyring_ok)
         store._prefetch = prefetch
         try:
             bad = store.verify(SMALL_TABLES)

@@ -6,6 +6,8 @@ read the version number and unlock before migrating: a wrong passphrase changes 
 
 Migrations run after a successful unlock, in one transaction each (SQLite DDL is
 transactional): a failed migration leaves the file as it was. Never drop outbox rows.
+A step whose data must be decrypted (format 2: the triage rules' columns of each thread) runs
+its SQL here and its data part through ``migrate(..., backfill=...)``, in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 BOOTSTRAP = """
 CREATE TABLE IF NOT EXISTS format (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -115,7 +117,21 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(stmt)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    # The client's triage rules, computed when a thread's messages are stored: plain codes
+    # (routine|urgent|asap|stat, a category), no PHI. Filled by the backfill step (decrypts).
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(threads)")}
+    for name in ("rules_priority", "rules_category"):
+        if name not in cols:
+            conn.execute(f"ALTER TABLE threads ADD COLUMN {name} TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _migrate_0_to_1,
+    1: _migrate_1_to_2,
+}
+BACKFILLS = frozenset({2})
+"""Versions whose migration needs the unlocked store's ``backfill`` (decrypt + classify)."""
 
 
 def statements(script: str) -> list[str]:
@@ -123,21 +139,26 @@ def statements(script: str) -> list[str]:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """Create the version-1 tables (inside the caller's transaction)."""
+    """Create the current tables (inside the caller's transaction)."""
     for stmt in statements(SCHEMA_V1):
         conn.execute(stmt)
+    _migrate_1_to_2(conn)
 
 
-def migrate(conn: sqlite3.Connection, found: int) -> list[int]:
+def migrate(conn: sqlite3.Connection, found: int,
+            backfill: Callable[[int], None] | None = None) -> list[int]:
     """Bring a cache of version ``found`` to :data:`FORMAT_VERSION`; returns the steps run.
 
-    The caller holds a transaction; each step must not commit.
+    The caller holds a transaction; each step must not commit. ``backfill(v)`` is called after
+    the SQL of each step ``v`` in :data:`BACKFILLS` (the store fills computed columns).
     """
     steps = []
     v = found
     while v < FORMAT_VERSION:
         MIGRATIONS[v](conn)
         v += 1
+        if v in BACKFILLS and backfill is not None:
+            backfill(v)
         conn.execute("UPDATE format SET v = ? WHERE k = 'format_version'", (str(v),))
         steps.append(v)
     return steps

@@ -46,6 +46,7 @@ from triage_tui.domain.models import (
     Task,
     Thread,
 )
+from triage_tui.domain.triage import Rules, RulesError, classify, default_rules, load_rules
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,19 @@ def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield seq[i : i + n]
 
 
+def _latest_patient_turn(msgs: Sequence[tuple[str, int, bytes]]
+                         ) -> Sequence[tuple[str, int, bytes]]:
+    """The patient messages (``(id, from_patient, phi)``, oldest first) after the last staff
+    message; if staff wrote last, the run of patient messages before that reply."""
+    end = len(msgs)
+    while end and not msgs[end - 1][1]:
+        end -= 1  # staff messages at the end
+    start = end
+    while start and msgs[start - 1][1]:
+        start -= 1
+    return msgs[start:end]
+
+
 def _preview(text: str) -> str:
     words = " ".join(text.split())
     if len(words) <= PREVIEW_CHARS:
@@ -115,8 +129,8 @@ def _preview(text: str) -> str:
 
 _QUEUE_SQL = (
     "SELECT id, patient_id, category, priority, status, created, last_message_at, "
-    "last_from_patient, message_count, task_id, pool, owner_ref, business_status, due "
-    "FROM threads"
+    "last_from_patient, message_count, task_id, pool, owner_ref, business_status, due, "
+    "rules_priority, rules_category FROM threads"
 )
 
 
@@ -129,6 +143,7 @@ def _queue_rows(conn: sqlite3.Connection) -> list[QueueRow]:
             fromiso(r[6]) if r[6] else None,
             bool(r[7]), r[8], r[9], r[10], r[11], r[12],
             fromiso(r[13]) if r[13] else None,
+            False, r[14], r[15],
         )
         for r in conn.execute(_QUEUE_SQL)
     ]
@@ -166,7 +181,8 @@ class Store:
     """The unlocked cache. Construct with :func:`triage_tui.cache.open_store`."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, cipher: FieldCipher, dek: bytearray,
-                 cache_id: str, *, unlocked_by: str, keyring_ok: bool = True) -> None:
+                 cache_id: str, *, unlocked_by: str, keyring_ok: bool = True,
+                 rules: Rules | None = None) -> None:
         self.path = path
         self.cache_id = cache_id
         self.unlocked_by = unlocked_by  # "passphrase" | "keyring"
@@ -185,6 +201,7 @@ class Store:
         self.search_build_s: float | None = None
         self._writes = 0
         self._prefetch: QueuePrefetch | None = None
+        self._rules = rules
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -305,6 +322,7 @@ class Store:
         touched: set[str] = set()
         dirty: set[str] = set()
         patients: list[str] = []
+        plain: dict[tuple[str, str], str] = {}  # (table, id) -> text of this batch: no decrypt
         with self._tx() as conn:
             for spec, by_id in groups.items():
                 recs = self._changed(conn, spec, by_id)
@@ -316,16 +334,20 @@ class Store:
                     ids = {r.thread_id for r in recs}
                     touched |= ids
                     dirty |= ids
+                    plain.update((("messages", r.id), r.text) for r in recs)
                 elif spec.table == "threads":
                     ids = {r.id for r in recs}
                     touched |= ids
                     dirty |= ids
+                    plain.update((("threads", r.id), r.subject) for r in recs)
                 elif spec.table == "tasks":
                     touched |= {r.thread_id for r in recs}
                 elif spec.table == "patients":
                     patients = [r.id for r in recs]
             if touched:
                 self._refresh_threads(conn, sorted(touched))
+            if dirty:
+                self._classify_threads(conn, sorted(dirty), plain)
             if self._tracking and patients:
                 for chunk in _chunks(patients):
                     dirty |= {r[0] for r in conn.execute(
@@ -388,6 +410,85 @@ class Store:
                 (ids,),
             )
 
+    # --- triage rules at write time --------------------------------------------------------
+    @property
+    def rules(self) -> Rules:
+        """The rules threads are classified with (loaded once per store)."""
+        if self._rules is None:
+            try:
+                self._rules = load_rules()
+            except RulesError as exc:  # a broken user file must not stop the sync
+                log.warning("triage rules: %s; using the shipped rules", exc)
+                self._rules = default_rules()
+        return self._rules
+
+    def _classify_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
+                          plain: dict[tuple[str, str], str]) -> None:
+        """Set ``rules_priority`` / ``rules_category`` of threads: one classification each.
+
+        The text is the subject and the thread's latest patient turn: the patient messages
+        since the last staff reply, or, when staff spoke last, the patient messages that reply
+        answered (a reply alone does not clear a flag; a patient follow-up after it replaces
+        what is classified). Staff text is never classified. Texts written in this batch come
+        from ``plain``; the others are decrypted.
+        """
+        rules = self.rules
+        dec = self._c.decrypt
+        updates: list[tuple[str | None, str | None, str]] = []
+        for chunk in _chunks(thread_ids, 5000):
+            js = json.dumps(list(chunk))
+            heads = conn.execute(
+                "SELECT id, phi FROM threads WHERE id IN (SELECT value FROM json_each(?))",
+                (js,)).fetchall()
+            if not heads:
+                continue
+            convo: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
+            for mid, tid, fp, blob in conn.execute(
+                "SELECT id, thread_id, from_patient, phi FROM messages "
+                "WHERE thread_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY thread_id, sent_ts, id", (js,)
+            ):
+                convo[tid].append((mid, fp, blob))
+            for tid, blob in heads:
+                subject = plain.get(("threads", tid))
+                if subject is None:
+                    try:
+                        subject = dec("threads", tid, "phi", blob).decode("utf-8")
+                    except (DecryptError, UnicodeDecodeError):
+                        subject = ""  # quarantined when next read
+                texts = []
+                for mid, _fp, mblob in _latest_patient_turn(convo.get(tid, ())):
+                    text = plain.get(("messages", mid))
+                    if text is None:
+                        try:
+                            text = dec("messages", mid, "phi", mblob).decode("utf-8")
+                        except (DecryptError, UnicodeDecodeError):
+                            continue
+                    texts.append(text)
+                c = classify(rules, subject, "\n\n".join(texts))
+                cat = c.rules_category.value if any(v > 0 for v in c.scores.values()) else None
+                updates.append((c.priority.value, cat, tid))
+        conn.executemany(
+            "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", updates)
+
+    def reclassify(self, thread_ids: Sequence[str] | None = None, *,
+                   conn: sqlite3.Connection | None = None) -> int:
+        """Classify threads again (all by default): after a rules change, or the format-2
+        migration's backfill (``conn``: inside the caller's transaction). Returns the count."""
+        if conn is not None:
+            ids = list(thread_ids) if thread_ids is not None else [
+                r[0] for r in conn.execute("SELECT id FROM threads")]
+            self._classify_threads(conn, ids, {})
+            return len(ids)
+        with self._tx() as c:
+            return self.reclassify(thread_ids, conn=c)
+
+    def thread_rules(self, thread_id: str) -> tuple[str | None, str | None]:
+        """(rules_priority, rules_category) stored for a thread; (None, None) if unknown."""
+        row = self._q("SELECT rules_priority, rules_category FROM threads WHERE id = ?",
+                      (thread_id,))
+        return (row[0][0], row[0][1]) if row else (None, None)
+
     def delete(self, resource_type: str, ids: Iterable[str]) -> int:
         ids = list(ids)
         specs = tables_for(resource_type)
@@ -410,6 +511,7 @@ class Store:
                     self._dirty |= set(ids) if self._tracking else set()
             if touched:
                 self._refresh_threads(conn, sorted(touched))
+                self._classify_threads(conn, sorted(touched), {})
                 if self._tracking:
                     self._dirty |= touched
         return n
