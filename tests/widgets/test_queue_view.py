@@ -170,3 +170,37 @@ def test_version_counts_data_changes_only():
     assert v.version == before
     v.upsert_rows([row("b")])
     assert v.version == before + 1
+
+
+def test_rules_priority_ranks_like_the_server_priority():
+    """Issue 5: a refill thread the triage rules flag (server priority routine) sorts above
+    routine refills, counts as urgent, and gets the rank that draws the urgency glyph."""
+    lips = dataclasses.replace(row("lips", age_h=0.5), rules_priority="stat",
+                               rules_category="refill")
+    v = QueueView([row("old", age_h=50, due=-3), row("new", age_h=1),
+                   row("srv-urgent", priority="urgent"), lips], clock=lambda: NOW)
+    assert ids(v)[0] == "lips" and v.rank("lips") == 3 and v.is_urgent("lips")
+    assert v.info(0).rank == 3
+    v.set_filter(scope="refill")
+    assert ids(v) == ["lips", "srv-urgent", "old", "new"]
+    counts = v.counts(NOW)
+    assert counts["refill"].urgent == 2 and counts[ALL].urgent == 2
+    # the higher of the two wins, never the lower
+    low = dataclasses.replace(row("srv-stat", priority="stat"), rules_priority="routine")
+    v.upsert_rows([low])
+    assert v.rank("srv-stat") == 3
+
+
+def test_category_filter_uses_the_server_category_else_the_rules():
+    v = QueueView([
+        dataclasses.replace(row("srv"), rules_category="clinical"),  # server says refill
+        dataclasses.replace(row("none", category=None), rules_category="clinical"),
+        row("bare", category=None),
+    ])
+    v.set_filter(scope="refill")
+    assert ids(v) == ["srv"]
+    v.set_filter(scope="clinical")
+    assert ids(v) == ["none"]
+    v.set_filter(scope=UNCATEGORISED)
+    assert ids(v) == ["bare"]
+    assert v.counts(NOW)["clinical"].open == 1

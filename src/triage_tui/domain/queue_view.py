@@ -12,8 +12,10 @@ sequence keeps it sorted.
 Sort order (first difference wins):
 
 1. open before closed;
-2. urgency: the effective rank (the FHIR priority rank, raised to at least "urgent" when the
-   pluggable ``urgency(thread_id)`` score is positive), highest first, then the score;
+2. urgency: the effective rank (the higher of the server's FHIR priority and the client's
+   triage rules' priority stored with the row, ``QueueRow.rules_priority``; raised to at least
+   "urgent" when the pluggable ``urgency(thread_id)`` score is positive), highest first, then
+   the score;
 3. due time, earliest first, no due time last. Overdue rows have the earliest due times and
    due-soon rows come next, so this is also "overdue, then due soon, then later" whatever the
    clock says: the order does not need recomputing as time passes;
@@ -95,6 +97,12 @@ class RowInfo:
 def row_is_open(row: QueueRow) -> bool:
     return (row.status not in CLOSED_STATUSES
             and row.business_status not in CLOSED_BUSINESS_STATUSES)
+
+
+def row_category(row: QueueRow) -> str | None:
+    """The category a row is filed and counted under: the server's when it has one (it wins),
+    else the triage rules'."""
+    return row.category or row.rules_category
 
 
 def _ts(dt: datetime | None) -> float:
@@ -216,7 +224,7 @@ class QueueView:
             ks.insert(p, k)
             rows.insert(p, r)
             ids.insert(p, tid)
-            cats.insert(p, r.category)
+            cats.insert(p, row_category(r))
             owners.insert(p, r.owner_ref)
         self._data_changed()
 
@@ -229,6 +237,9 @@ class QueueView:
         for tid in thread_ids:
             r = by_id[tid]
             rank = ranks.get(r.priority, 0)
+            rules_rank = ranks.get(r.rules_priority, 0)
+            if rules_rank > rank:
+                rank = rules_rank
             score = float(urgency(tid)) if urgency is not None else 0.0
             if score > 0 and rank < _URGENT_RANK:
                 rank = _URGENT_RANK
@@ -243,7 +254,7 @@ class QueueView:
         by_id = self._by_id
         self._ids = ids = [k[5] for k in ks]
         self._rows = rows = [by_id[t] for t in ids]
-        self._cats = [r.category for r in rows]
+        self._cats = [row_category(r) for r in rows]
         self._owners = [r.owner_ref for r in rows]
         self._data_changed()
 
