@@ -11,6 +11,7 @@ from textual.containers import Container, VerticalScroll
 from textual.widgets import Footer, Static
 
 from triage_tui.actions import SUBSCREEN, THREAD, bindings_for
+from triage_tui.domain.codes import Priority
 from triage_tui.screens.acting import ActsOnThreads
 from triage_tui.screens.session import Session
 from triage_tui.widgets.conversation import conversation, sender_namer
@@ -19,6 +20,30 @@ from triage_tui.widgets.status_bar import StatusBar
 from triage_tui.widgets.text import patient_text
 
 Neighbours = Callable[[str, int], "str | None"]
+
+_RANKS = {p.value: p.rank for p in Priority}
+
+
+def category_label(server: str | None, rules: str | None) -> str:
+    """The banner's category: the server's wins when present; a disagreement of the triage
+    rules is shown next to it ("REFILL (rules: clinical)"); with no server category, the
+    rules' is shown as theirs ("CLINICAL (rules)")."""
+    if server:
+        if rules and rules != server:
+            return f"{server.upper()} (rules: {rules})"
+        return server.upper()
+    if rules:
+        return f"{rules.upper()} (rules)"
+    return "UNCATEGORISED"
+
+
+def priority_label(server: str, rules: str | None) -> str | None:
+    """The banner's urgency: the higher of the server's and the rules' priority (None when
+    routine); "(rules)" when only the rules raise it."""
+    s, r = _RANKS.get(server, 0), _RANKS.get(rules or "", 0)
+    if r > s:
+        return f"{(rules or '').upper()} (rules)"
+    return server.upper() if s > 0 else None
 
 
 class ThreadScreen(ActsOnThreads):
@@ -73,9 +98,13 @@ class ThreadScreen(ActsOnThreads):
         head = banner(patient, now.date())
         g = s.glyphs
         line2 = Text(no_wrap=True, overflow="ellipsis")
-        line2.append(f"{(thread.category or 'uncategorised').upper()} ", style="bold")
-        if thread.priority != "routine":
-            line2.append(f"{g.urgent} {thread.priority.upper()}", style="bold reverse")
+        thread_rules = getattr(store, "thread_rules", None)
+        rules_priority, rules_category = (thread_rules(self.thread_id) if thread_rules
+                                          else (None, None))
+        line2.append(f"{category_label(thread.category, rules_category)} ", style="bold")
+        urgency = priority_label(thread.priority, rules_priority)
+        if urgency is not None:
+            line2.append(f"{g.urgent} {urgency}", style="bold reverse")
             line2.append(" ")
         if task is not None and task.due is not None and task.due < now \
                 and task.business_status != "done":
