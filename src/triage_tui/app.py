@@ -39,7 +39,7 @@ from triage_tui.screens.command_line import CommandLine, Invocation
 from triage_tui.screens.compose import ComposeScreen
 from triage_tui.screens.help import HelpScreen, keys_display
 from triage_tui.screens.inbox import InboxScreen
-from triage_tui.screens.lock import lock_app
+from triage_tui.screens.lock import hangup, lock_app
 from triage_tui.screens.messages import (
     QueueLoaded,
     SyncState,
@@ -352,6 +352,11 @@ class TriageApp(App[None]):
         idle = time.monotonic() - self._last_input
         if not self.locked and self.session and idle >= self.config.idle_lock_minutes * 60:
             self.run_worker(lock_app(self, "idle"), group="lock", description="idle lock")
+
+    def _hangup(self) -> None:
+        """SIGHUP (the terminal or SSH link is gone): lock (data key dropped, audited), stop
+        sync and exit; drafts and the outbox are already on disk."""
+        self.run_worker(hangup(self), group="lock", description="lock on hang-up")
 
     async def action_lock(self) -> None:
         """Drop the data key and cover the screen (screens/lock.py); unlock brings it back."""

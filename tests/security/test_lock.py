@@ -86,3 +86,34 @@ async def test_lock_key_drops_key_and_unlock_restores(tmp_path):
             assert store.verify_audit() == []
     finally:
         store.close()
+
+
+async def test_sighup_locks_and_exits(tmp_path):
+    """A real SIGHUP (the SSH link or terminal is gone) goes through the app's signal handler:
+    the data key is dropped (audited), sync stops and the app exits with 129."""
+    import os
+    import signal
+
+    store = open_store("https://fhir.example.org/r4", USER, passphrase=PW, data_dir=tmp_path)
+    store.upsert([Patient("p1", "1", CANARY["given"], CANARY["family"]),
+                  Thread("t1", "1", "p1", CANARY["subject"], Category.REFILL, created=NOW)])
+    app = TriageApp(Config(animations=False, idle_lock_minutes=0, lock_on_hangup=True),
+                    store=store, server_label="https://fhir.example.org/r4", user_ref=USER,
+                    user_label="Nurse One", clock=lambda: NOW)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            # never send the signal unless the app's handler is in place (the default kills us)
+            assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+            os.kill(os.getpid(), signal.SIGHUP)
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if app.return_code is not None:
+                    break
+        assert app.return_code == 129
+        assert store.locked
+        store.unlock(PW)
+        assert store.verify_audit() == []
+        assert [getattr(r, "action", r) for r in store.audit_log()] == ["lock"]
+    finally:
+        store.close()
