@@ -74,7 +74,10 @@ def build(path: Path, n_messages: int, seed: int = 42) -> int:
         tasks.append((f"task-{i}", "1", tid, "p", pool_of[cat], status, bstatus, prio, owner, due,
                       created, None))
         i += 1
-    conn.executemany(f"INSERT INTO threads VALUES ({','.join('?' * 18)})", threads)
+    # name the columns: later formats append columns (format 2: rules_priority, rules_category)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(threads)")][:18]
+    conn.executemany(f"INSERT INTO threads ({','.join(cols)}) VALUES ({','.join('?' * 18)})",
+                     threads)
     conn.executemany(f"INSERT INTO messages VALUES ({','.join('?' * 10)})", msgs)
     conn.executemany(f"INSERT INTO tasks VALUES ({','.join('?' * 12)})", tasks)
     conn.execute("COMMIT")
