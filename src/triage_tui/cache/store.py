@@ -432,7 +432,7 @@ class Store:
         what is classified). Staff text is never classified. Texts written in this batch come
         from ``plain``; the others are decrypted.
         """
-        rules = self.rules
+        rules: Rules | None = None  # loaded on the first thread that exists
         dec = self._c.decrypt
         updates: list[tuple[str | None, str | None, str]] = []
         for chunk in _chunks(thread_ids, 5000):
@@ -465,11 +465,14 @@ class Store:
                         except (DecryptError, UnicodeDecodeError):
                             continue
                     texts.append(text)
+                if rules is None:
+                    rules = self.rules
                 c = classify(rules, subject, "\n\n".join(texts))
                 cat = c.rules_category.value if any(v > 0 for v in c.scores.values()) else None
                 updates.append((c.priority.value, cat, tid))
-        conn.executemany(
-            "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", updates)
+        if updates:
+            conn.executemany(
+                "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", updates)
 
     def reclassify(self, thread_ids: Sequence[str] | None = None, *,
                    conn: sqlite3.Connection | None = None) -> int:
