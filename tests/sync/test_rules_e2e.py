@@ -9,7 +9,16 @@ from triage_tui.domain.codes import CATEGORY_SYSTEM, Priority
 from triage_tui.domain.queue_view import QueueView
 from triage_tui.sync.pull import Puller
 
-from .conftest import plain_rows
+
+def plain_rows(store, sql: str) -> list[tuple]:
+    """Rows of the store's plain (unencrypted) columns, read from its file (read-only)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
 
 
 def _refill_thread(tid: str, text: str, sent: str) -> list[dict]:
