@@ -99,21 +99,23 @@ def test_snapshot_sixteen_colours_ascii(snap_compare):
     assert snap(snap_compare, app, (80, 24))
 
 
-async def test_opened_from_the_app_with_f6():
-    """The registry command opens the screen in the real app; a CacheAPI without a file
-    (the app tests' FakeStore) is read through queue() and messages()."""
+async def test_opened_from_the_app_with_f6(tmp_path, request):
+    """The registry command opens the screen in the real app, on the real Store (the app
+    tests' synthetic practice in tmp_path; fast KDF from conftest) read through its file."""
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
     try:
-        from app_fake_store import NOW, FakeStore
+        from app_store_data import NOW, open_practice_store
     finally:
         sys.path.pop(0)
     from triage_tui.app import TriageApp
     from triage_tui.config import Config
 
-    app = TriageApp(Config(animations=False, idle_lock_minutes=0), store=FakeStore(),
+    store = open_practice_store(tmp_path / "cache")
+    request.addfinalizer(store.close)
+    app = TriageApp(Config(animations=False, idle_lock_minutes=0), store=store,
                     user_ref="Practitioner/nurse1", clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -1,11 +1,13 @@
-"""App test fixtures: a deterministic config (no blink, no animation), a fixed clock, apps."""
+"""App test fixtures: a deterministic config (no blink, no animation), a fixed clock, apps, and
+the real encrypted Store on a SQLite file in tmp_path holding the synthetic practice."""
 
 from __future__ import annotations
 
 import pytest
 
-from app_fake_store import NOW, FakeStore
+from app_store_data import FAST_SCRYPT, NOW, open_practice_store
 from triage_tui.app import TriageApp
+from triage_tui.cache import crypto
 from triage_tui.config import Config
 
 USER = "Practitioner/nurse1"
@@ -19,15 +21,33 @@ def deterministic_config(**kw) -> Config:
 
 
 def make_app(store=None, *, config: Config | None = None, **kw) -> TriageApp:
-    store = store if store is not None or "opener" in kw else FakeStore()
+    if store is None and "opener" not in kw:
+        raise ValueError("give a store (the `store` fixture) or an opener")
     return TriageApp(deterministic_config() if config is None else config, store=store,
                      server_label="http://fhir.test/r4", user_ref=USER, user_label="Nurse Lee",
                      clock=lambda: NOW, **kw)
 
 
 @pytest.fixture
-def store() -> FakeStore:
-    return FakeStore()
+def make_store(tmp_path, monkeypatch):
+    """``make_store(n_threads=40)``: a new real Store with the synthetic practice (fast KDF);
+    closed after the test."""
+    monkeypatch.setattr(crypto, "DEFAULT_SCRYPT", FAST_SCRYPT)
+    opened = []
+
+    def make(n_threads: int = 40):
+        s = open_practice_store(tmp_path / f"cache-{len(opened)}", n_threads)
+        opened.append(s)
+        return s
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(make_store):
+    return make_store()
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""Pilot tests of the app's flows, on the in-memory FakeStore (state and posted messages)."""
+"""Pilot tests of the app's flows, on the real encrypted Store in tmp_path (state and queued
+items)."""
 
 from __future__ import annotations
 
-from app_fake_store import NOW, FakeStore
+from app_store_data import NOW, add_patient_message, add_thread, audit_rows
 from conftest import USER, make_app, deterministic_config
 from textual.widgets import Input
 
@@ -30,8 +31,7 @@ def queue(app) -> QueueList:
     return app.screen.query_one(QueueList)
 
 
-async def test_unlock_wrong_passphrase_then_right(tmp_path) -> None:
-    store = FakeStore()
+async def test_unlock_wrong_passphrase_then_right(tmp_path, store) -> None:
     tried: list[str | None] = []
 
     def opener(pw):
@@ -71,7 +71,7 @@ async def test_navigate_open_and_back(app) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ThreadScreen) and app.screen.thread_id == tid
-        assert ("view", USER, f"Communication/{tid}") in app.session.store.audits
+        assert ("view", USER, f"Communication/{tid}") in audit_rows(app.session.store)
         await pilot.press("J")
         assert app.screen.thread_id == app.screen_stack[-2].view.thread_id(3)
         await pilot.press("q")
@@ -102,7 +102,7 @@ async def test_mark_several_and_claim_them(app, store) -> None:
         assert app.screen.query_one("#status").marked == 3
         await pilot.press("c")
         await settle(pilot)
-        claims = [i for i in store.items if i.kind is OutboxKind.TASK_UPDATE]
+        claims = [i for i in store.outbox() if i.kind is OutboxKind.TASK_UPDATE]
         assert sorted(i.thread_id for i in claims) == sorted(ids)
         assert all(i.payload["changes"]["owner_ref"] == USER for i in claims)
         assert all(i.if_match == "1" for i in claims)
@@ -121,11 +121,11 @@ async def test_mark_all_clear_and_close_with_confirmation(app, store) -> None:
         await pilot.press("t", "x")
         await pilot.press("n")  # no: nothing queued
         await settle(pilot)
-        assert store.items == []
+        assert store.outbox() == []
         await pilot.press("x", "y")
         await settle(pilot)
-        assert len(store.items) == n
-        assert {i.payload["changes"]["business_status"] for i in store.items} == {"done"}
+        assert len(store.outbox()) == n
+        assert {i.payload["changes"]["business_status"] for i in store.outbox()} == {"done"}
 
 
 async def test_route_marked_to_a_pool(app, store) -> None:
@@ -133,7 +133,7 @@ async def test_route_marked_to_a_pool(app, store) -> None:
         await settle(pilot)
         await pilot.press("space", "space", "p", "1")
         await settle(pilot)
-        assert [i.payload["changes"]["pool"] for i in store.items] == ["pharmacy", "pharmacy"]
+        assert [i.payload["changes"]["pool"] for i in store.outbox()] == ["pharmacy", "pharmacy"]
 
 
 async def test_reply_to_marked_threads(app, store) -> None:
@@ -143,7 +143,7 @@ async def test_reply_to_marked_threads(app, store) -> None:
         await pilot.press(*"Your refill was sent.")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        replies = [i for i in store.items if i.kind is OutboxKind.REPLY]
+        replies = [i for i in store.outbox() if i.kind is OutboxKind.REPLY]
         assert len(replies) == 2
         assert {r.payload["payload"][0]["contentString"] for r in replies} == {
             "Your refill was sent."}
@@ -156,8 +156,8 @@ async def test_leaving_the_composer_keeps_a_draft(app, store) -> None:
         tid = queue(app).cursor_thread_id
         await pilot.press("r", *"half written", "escape")
         await settle(pilot)
-        assert store.items == []
-        assert store.drafts[tid].text == "half written"
+        assert store.outbox() == []
+        assert store.draft(tid).text == "half written"
 
 
 async def test_live_update_keeps_cursor_and_marks(app, store) -> None:
@@ -167,8 +167,8 @@ async def test_live_update_keeps_cursor_and_marks(app, store) -> None:
         q = queue(app)
         cursor, marks = q.cursor_thread_id, q.marked_ids
         # A new urgent message sorts above the cursor; a remote change alters another row.
-        new = store.add_thread(900, Category.CLINICAL, text="Chest pain right now", minutes_ago=1)
-        store.add_patient_message("t0005", "any news?", at=NOW)
+        new = add_thread(store, 900, Category.CLINICAL, text="Chest pain right now", minutes_ago=1)
+        add_patient_message(store, "t0005", "any news?", at=NOW)
         app.post_message(ThreadsChanged(frozenset({new, "t0005"})))
         await settle(pilot)
         assert app.screen.view.get(new) is not None
@@ -190,8 +190,8 @@ async def test_search_filters_as_you_type(app, store) -> None:
         assert view.filter.search_ids is None
 
 
-async def test_help_lists_every_command_with_its_keys() -> None:
-    app = make_app(config=deterministic_config(keymap={"close": "d"}))
+async def test_help_lists_every_command_with_its_keys(store) -> None:
+    app = make_app(store, config=deterministic_config(keymap={"close": "d"}))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
@@ -215,7 +215,7 @@ async def test_command_line_completes_and_runs(app, store) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
-        assert [i.payload["changes"]["business_status"] for i in store.items] == ["escalated"]
+        assert [i.payload["changes"]["business_status"] for i in store.outbox()] == ["escalated"]
 
 
 async def test_command_line_refuses_unknown_and_ambiguous(app) -> None:
@@ -247,12 +247,12 @@ async def test_keymap_override_from_config(store) -> None:
         await settle(pilot)
         await pilot.press("x")  # the old key does nothing now
         await settle(pilot)
-        assert store.items == []
+        assert store.outbox() == []
         await pilot.press("n")
         assert queue(app).cursor == 1
         await pilot.press("d")
         await settle(pilot)
-        assert len(store.items) == 1
+        assert len(store.outbox()) == 1
 
 
 async def test_every_command_has_an_action_where_it_applies(app) -> None:

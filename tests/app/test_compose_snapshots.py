@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_fake_store import NOW
+from app_store_data import NOW
 from conftest import USER, make_app
 
 from triage_tui.cache import open_store

@@ -49,7 +49,7 @@ async def wait_for(pilot, cond, timeout=15.0) -> None:
         await pilot.pause(0.05)
 
 
-# --- pending: no server, the fake store --------------------------------------------------------
+# --- pending: no server, the store fixture (synthetic practice) ------------------------------
 
 
 async def test_claim_route_close_show_at_once_marked_pending(app, store) -> None:
@@ -79,8 +79,9 @@ async def test_claim_route_close_show_at_once_marked_pending(app, store) -> None
         assert first not in inbox.view.thread_ids(0, len(inbox.view))
         assert len(inbox.view) == open_before - 1
         # the server acked: the overlay goes, the cache's row (server truth) shows
-        for item in store.items:
+        for item in store.outbox():
             item.state = OutboxState.ACKED
+            store.update_outbox(item)
         app.reload_queue()
         await settle(pilot)
         assert not inbox.view.get(first).pending

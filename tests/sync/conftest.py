@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 import pytest
 
 from triage_tui.server.runner import ServerThread
 from triage_tui.sync.client import FhirClient
 
-from .memstore import MemStore
 from .practice import practice
 
 TOKEN = "sync-test-token"
@@ -66,8 +67,11 @@ def open_cache(server: ServerThread, tmp_path, user: str = "nurse1"):
 
 
 @pytest.fixture
-def store(server, tmp_path):
-    """The real encrypted Store on a SQLite file in tmp_path."""
+def store(server, tmp_path, monkeypatch):
+    """The real encrypted Store on a SQLite file in tmp_path (fast KDF, as tests/cache)."""
+    from triage_tui.cache import crypto
+
+    monkeypatch.setattr(crypto, "DEFAULT_SCRYPT", crypto.ScryptParams(n=2**10, r=8, p=1))
     s = open_cache(server, tmp_path)
     try:
         yield s
@@ -75,9 +79,13 @@ def store(server, tmp_path):
         s.close()
 
 
-@pytest.fixture
-def mem():
-    return MemStore()
+def plain_rows(store, sql: str) -> list[tuple]:
+    """Rows of the store's plain (unencrypted) columns, read from its file (read-only)."""
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
 
 
 def faults(srv: ServerThread, **rule) -> None:

@@ -6,13 +6,12 @@ import asyncio
 
 import httpx
 
-from triage_tui.domain.models import Message, Task, Thread
 from triage_tui.sync.client import FhirClient
 from triage_tui.sync.engine import ChangeSet, SyncEngine
 from triage_tui.sync.errors import error_for
 from triage_tui.sync.pull import QUEUE_TYPES, Puller
 
-from .conftest import TOKEN, reset_stats, stats
+from .conftest import TOKEN, plain_rows, reset_stats, stats
 
 
 def _http(server) -> httpx.Client:
@@ -94,28 +93,28 @@ async def test_quiet_check_is_one_small_request_per_type(server, store):
         assert stats(server)["total"] == 2
 
 
-async def test_delete_before_a_newer_write_is_still_found(server, mem):
+async def test_delete_before_a_newer_write_is_still_found(server, store):
     """The first check starts at the first pull, not at the cursor of a later pull."""
     await _settle()
     async with FhirClient(server.base_url, TOKEN) as client:
-        p = Puller(client, mem)
+        p = Puller(client, store)
         await p.pull()
         _delete(server, "Communication/m1x1")
         with _http(server) as h:  # a newer write moves the pull cursor past the deletion
             t = h.get("/Task/task1").json()
             assert h.put("/Task/task1", json=dict(t, status="accepted")).status_code == 200
         await p.pull()
-        assert mem.get_cursor("Task") > mem.meta["sync.deletes.Communication"]
+        assert store.get_cursor("Task") > store.get_meta("sync.deletes.Communication")
         res = await p.sweep_deletes()
         assert res.deleted == 1 and "th1" in res.thread_ids
-        assert ("Communication", "m1x1") not in mem.records
-        assert isinstance(mem.records[("Communication", "th1")], Thread)
+        assert store.version_of("Communication", "m1x1") is None
+        assert store.thread("th1") is not None
 
 
-async def test_recreated_after_delete_stays(server, mem):
+async def test_recreated_after_delete_stays(server, store):
     await _settle()
     async with FhirClient(server.base_url, TOKEN) as client:
-        p = Puller(client, mem)
+        p = Puller(client, store)
         await p.pull()
         with _http(server) as h:
             body = h.get("/Task/task2").json()
@@ -124,13 +123,13 @@ async def test_recreated_after_delete_stays(server, mem):
         await p.pull()
         res = await p.sweep_deletes()
         assert res.deleted == 0
-        assert isinstance(mem.records[("Task", "task2")], Task)
+        assert store.version_of("Task", "task2") is not None
 
 
-async def test_deletes_of_resources_never_cached_cost_nothing(server, mem):
+async def test_deletes_of_resources_never_cached_cost_nothing(server, store):
     await _settle()
     async with FhirClient(server.base_url, TOKEN) as client:
-        p = Puller(client, mem)
+        p = Puller(client, store)
         await p.pull()
         with _http(server) as h:  # created and deleted between two checks
             r = h.post("/Communication", json={
@@ -142,12 +141,12 @@ async def test_deletes_of_resources_never_cached_cost_nothing(server, mem):
         reset_stats(server)
         res = await p.sweep_deletes()
         assert res.deleted == 0 and res.requests == 2  # no thread lookups
-        assert sum(isinstance(r, Message) for r in mem.records.values()) == 80
+        assert plain_rows(store, "SELECT count(*) FROM messages")[0][0] == 80
 
 
-async def test_server_without_type_history_is_tolerated(server, mem):
+async def test_server_without_type_history_is_tolerated(server, store):
     async with FhirClient(server.base_url, TOKEN) as client:
-        p = Puller(client, mem)
+        p = Puller(client, store)
         await p.pull()
         real = client.search
         calls: list[str] = []

@@ -7,10 +7,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from triage_tui.domain.models import Message, Patient, Task, Thread
 from triage_tui.sync.pull import DEFAULT_TYPES, Puller
 
-from .conftest import TOKEN, reset_stats, stats
+from .conftest import TOKEN, plain_rows, reset_stats, stats
 
 
 def _server_counts(server) -> dict[str, int]:
@@ -21,24 +20,27 @@ def _server_counts(server) -> dict[str, int]:
     return out
 
 
-async def test_initial_pull_gets_everything(server, client, mem):
+def _cached(store) -> tuple[list[str], list[str]]:
+    """Thread ids and the thread id of each message, as in the store."""
+    return ([r.thread_id for r in store.queue()],
+            [r[0] for r in plain_rows(store, "SELECT thread_id FROM messages")])
+
+
+async def test_initial_pull_gets_everything(server, client, store):
     counts = _server_counts(server)
-    res = await Puller(client, mem, page_size=50).pull()
+    res = await Puller(client, store, page_size=50).pull()
     assert res.complete and res.skipped == 0
-    threads = [r for r in mem.records.values() if isinstance(r, Thread)]
-    messages = [r for r in mem.records.values() if isinstance(r, Message)]
-    tasks = [r for r in mem.records.values() if isinstance(r, Task)]
-    patients = [r for r in mem.records.values() if isinstance(r, Patient)]
+    threads, messages = _cached(store)
     assert len(threads) == 40
     assert len(threads) + len(messages) == counts["Communication"]
-    assert len(tasks) == counts["Task"]
-    assert len(patients) == counts["Patient"]
-    assert all(mem.get_cursor(t) for t in DEFAULT_TYPES if counts[t])
-    assert {m.thread_id for m in messages} <= {t.id for t in threads}
+    assert plain_rows(store, "SELECT count(*) FROM tasks")[0][0] == counts["Task"]
+    assert plain_rows(store, "SELECT count(*) FROM patients")[0][0] == counts["Patient"]
+    assert all(store.get_cursor(t) for t in DEFAULT_TYPES if counts[t])
+    assert set(messages) <= set(threads)
 
 
-async def test_nochange_pull_is_one_request_per_type(server, client, mem):
-    p = Puller(client, mem)
+async def test_nochange_pull_is_one_request_per_type(server, client, store):
+    p = Puller(client, store)
     await p.pull()
     reset_stats(server)
     res = await p.pull()
@@ -48,10 +50,10 @@ async def test_nochange_pull_is_one_request_per_type(server, client, mem):
     assert res.requests == len(DEFAULT_TYPES)
 
 
-async def test_pull_resumes_after_interruption(server, client, mem):
+async def test_pull_resumes_after_interruption(server, client, store):
     counts = _server_counts(server)
     # zero overlap: the whole toy practice was written within one second
-    p = Puller(client, mem, page_size=20, overlap=timedelta(0))
+    p = Puller(client, store, page_size=20, overlap=timedelta(0))
     calls = {"n": 0}
     real = client.search
 
@@ -65,13 +67,12 @@ async def test_pull_resumes_after_interruption(server, client, mem):
     with pytest.raises(RuntimeError):
         await p.pull()
     client.search = real  # type: ignore[method-assign]
-    partial = mem.get_cursor("Communication")
+    partial = store.get_cursor("Communication")
     assert partial is not None  # checkpointed mid-type
     reset_stats(server)
-    fresh = Puller(client, mem, page_size=20, overlap=timedelta(0))
+    fresh = Puller(client, store, page_size=20, overlap=timedelta(0))
     await fresh.pull()
-    threads = [r for r in mem.records.values() if isinstance(r, Thread)]
-    messages = [r for r in mem.records.values() if isinstance(r, Message)]
+    threads, messages = _cached(store)
     assert len(threads) == 40 and len(threads) + len(messages) == counts["Communication"]
     st = stats(server)
     # did not start over: fewer Communication pages than a full download
