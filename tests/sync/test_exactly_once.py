@@ -32,6 +32,9 @@ from triage_tui.sync.pull import Puller
 from .conftest import TOKEN, faults, open_cache
 
 
+STEPS = 8
+
+
 class Crash(BaseException):
     """The client process dies here (BaseException: nothing catches it on the way)."""
 
@@ -153,7 +156,9 @@ def test_every_confirmed_reply_exactly_once(server, tmp_path):
                 if not self.up:
                     server.start()
                 self._restart_client()
-                for _ in range(5):
+                # each push pass meets at most one leftover fault (a failed item holds its
+                # thread), and a run queues at most one fault per step: drain for longer than that
+                for _ in range(STEPS + 4):
                     self._send()
                     if not self.store.outbox([OutboxState.QUEUED, OutboxState.IN_FLIGHT]):
                         break
@@ -167,5 +172,5 @@ def test_every_confirmed_reply_exactly_once(server, tmp_path):
                 self.loop.close()
 
     run_state_machine_as_test(Outbox, settings=settings(
-        max_examples=8, stateful_step_count=8, deadline=None,
+        max_examples=8, stateful_step_count=STEPS, deadline=None,
         suppress_health_check=list(HealthCheck)))
