@@ -3,9 +3,12 @@ items)."""
 
 from __future__ import annotations
 
+import io
+
 from app_store_data import NOW, add_patient_message, add_thread, audit_rows
 from conftest import USER, make_app, deterministic_config
-from textual.widgets import Input
+from rich.console import Console
+from textual.widgets import Input, Static
 
 from triage_tui.actions import COMMANDS
 from triage_tui.cache.api import OutboxKind
@@ -199,7 +202,9 @@ async def test_help_lists_every_command_with_its_keys(store) -> None:
         rows = {cid: keys for keys, cid, _, _ in app.screen.rows()}
         assert set(rows) == {c.id for c in COMMANDS}
         assert rows["close"] == "d" and rows["reply"] == "r"
-        shown = str(app.screen.query_one("#help-table").render())
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table", Static).content)
+        shown = console.export_text()
         assert all(c.id in shown for c in COMMANDS)
         await pilot.press("q")
         assert isinstance(app.screen, InboxScreen)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,28 +54,34 @@ class HelpScreen(ModalScreen[None]):
         return [(keys_display(self.app, c, self.keymap), c.id, c.help,
                  ", ".join(sorted(SCOPE_NAMES[s] for s in c.scopes))) for c in COMMANDS]
 
-    def _table(self) -> Text:
+    def _table(self) -> Group:
+        """One grid per command group; long descriptions wrap inside their own column."""
         wide = self.app.size.width >= 110
-        out = Text()
-        out.append(f"{'Keys':<12}{'Command':<22}What it does\n", style="bold")
+        parts: list[RenderableType] = [Text(f"{'Keys':<12}{'Command':<22}What it does",
+                                            style="bold")]
+        grid: Table | None = None
         group = None
         for c, (keys, cid, help, where) in zip(COMMANDS, self.rows()):
             if c.group != group:
                 group = c.group
-                out.append(f"\n{group}\n", style="bold underline")
-            out.append(f"{keys:<12}", style="bold")
-            arg = c.argument.upper() if c.argument else ""  # `:route POOL`
-            out.append(cid + " ")
-            out.append(f"{arg:<{max(0, 21 - len(cid))}}", style="dim")
-            out.append(help)
+                parts += [Text(""), Text(group, style="bold underline")]
+                grid = Table.grid(padding=(0, 1))
+                grid.add_column(width=11, no_wrap=True, style="bold")
+                grid.add_column(width=21, no_wrap=True)
+                grid.add_column(ratio=1)
+                parts.append(grid)
+            command = Text(cid)
+            if c.argument:  # `:route POOL`
+                command.append(" " + c.argument.upper(), style="dim")
+            what = Text(help)
             if wide:
-                out.append(f"  ({where})", style="dim")
-            out.append("\n")
-        out.append("\n':' runs a command by id, with its argument in capitals above "
-                   "(:route pharmacy, :category refill); tab completes both.\n"
-                   "Keys can be changed in config.toml, [keymap] section: "
-                   "command = \"key,key\".\n", style="dim")
-        return out
+                what.append(f"  ({where})", style="dim")
+            grid.add_row(keys, command, what)
+        parts.append(Text("\n':' runs a command by id, with its argument in capitals above "
+                          "(:route pharmacy, :category refill); tab completes both.\n"
+                          "Keys can be changed in config.toml, [keymap] section: "
+                          "command = \"key,key\".", style="dim"))
+        return Group(*parts)
 
     def action_scroll(self, how: str) -> None:
         body = self.query_one("#help-body", VerticalScroll)
