@@ -30,11 +30,11 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 # (input sha256, output sha256). See the module docstring before changing an output hash.
 EXPECTED_TUNE = (
     "40499cb579de04cfce9a9d1cb7466f0f5156a0c68b3f99f1aca4073e9959cb84",
-    "a5aeda311d67f64351c79dd94299ef8476f72a47a0681d0861acd4d063e89f07",
+    "30acea21641935e0d4b9452743d87a7ee061ff6a051e6cfbf9e36ed6a8360e7f",
 )
 EXPECTED_SYNTH = (
     "b015e1c2bb0b6bf2cd8651eedcc5049068dbe13f7d8024ece25744e120965719",
-    "28e28b89f020f38b32df77df7fcc8baa2bac5055bfed83f90b8c3960f8928b67",
+    "02cc45074ca567c462d6cd64235981fcf132220e86f1411b48cf017b0d142a7e",
 )
 
 

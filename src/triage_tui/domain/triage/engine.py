@@ -353,7 +353,7 @@ def compile_rules(rules: Rules) -> _Compiled:
             (acu_prefix if ph.endswith("*") else acu_exact)[key] = w
     for kind, phrases in (
         ("neg", c.negation), ("pseudo", c.pseudo_negation), ("post", c.post_negation),
-        ("hyp", c.hypothetical), ("hist", c.history), ("cur", c.current),
+        ("hyp", c.hypothetical), ("hist", c.history), ("cur", c.current), ("curc", c.current_clause),
         ("brk", c.clause_break), ("hbrk", c.history_break),
     ):
         for ph in phrases:
@@ -512,7 +512,7 @@ def _build_fuzzy(rules: Rules, tables: dict) -> _Fuzzy:
             known.update(words(t.rstrip("*")))
     c = rules.cues
     for group in (c.negation, c.pseudo_negation, c.post_negation, c.hypothetical, c.history,
-                  c.current, c.clause_break, c.history_break, c.secondary):
+                  c.current, c.current_clause, c.clause_break, c.history_break, c.secondary):
         for t in group:
             known.update(words(t.rstrip("*")))
     # typos in negation and history cues matter too ("dneies chest pain")
@@ -666,7 +666,10 @@ class _Doc:
         return cs, ce
 
     def in_hit(self, a: int, b: int) -> bool:
-        return any(hs <= a and b <= he for hs, he in self.hit_spans)
+        """The cue at [a, b) is part of an urgent phrase ("not breathing", "baby isn't
+        moving"): it starts that phrase or sits in its first words. A long pattern span that
+        merely covers the cue ("hives ... no trouble breathing") does not shield it."""
+        return any(hs <= a and b <= he and a - hs <= _SHIELD for hs, he in self.hit_spans)
 
     def cue(
         self, s: int, e: int, rules: Rules, full: bool = True, inner: bool = False
@@ -742,13 +745,16 @@ class _Doc:
         se = self.sent[k] if k < len(self.sent) else len(self.norm)
         i = bisect_left(ev_s, ss)
         while i < len(ev_s) and ev_s[i] < se:
-            if "cur" in ev_k[i]:
+            k = ev_k[i]
+            if "cur" in k or ("curc" in k and hs <= ev_s[i] < he):
                 return None
             i += 1
         return ("history", hist[0], hist[1])
 
 
 _PUNCT_KINDS = frozenset({"brk"})
+_SHIELD = 12
+"""How far into an urgent phrase a cue may sit and still be part of it (characters)."""
 
 
 def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:

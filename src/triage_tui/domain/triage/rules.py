@@ -142,6 +142,10 @@ class Cues:
     """Cancel a history cue in the same clause: "now", "again", "today", "ahora"."""
     clause_break: tuple[str, ...] = ()
     """Words that end the reach of a cue ("but", "pero"); punctuation always does."""
+    current_clause: tuple[str, ...] = ()
+    """Like ``current`` but only in the match's own clause (``history_break`` bounds it):
+    "now", "still". "Had a stroke in 2021 and he's stable now" stays history; "I had chest
+    pain last year and it's back" (``current``: "back") does not."""
     history_break: tuple[str, ...] = ()
     """Extra words that end the reach of a history cue ("and", "y")."""
     secondary: tuple[str, ...] = ()
