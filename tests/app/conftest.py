@@ -5,27 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app_store_data import FAST_SCRYPT, NOW, open_practice_store
-from triage_tui.app import TriageApp
+from app_helpers import make_app
+from app_store_data import FAST_SCRYPT, open_practice_store
 from triage_tui.cache import crypto
-from triage_tui.config import Config
-
-USER = "Practitioner/nurse1"
-
-
-def deterministic_config(**kw) -> Config:
-    """Deterministic: no animations or blinking cursor, no idle lock, default theme."""
-    kw.setdefault("animations", False)
-    kw.setdefault("idle_lock_minutes", 0)
-    return Config(**kw)
-
-
-def make_app(store=None, *, config: Config | None = None, **kw) -> TriageApp:
-    if store is None and "opener" not in kw:
-        raise ValueError("give a store (the `store` fixture) or an opener")
-    return TriageApp(deterministic_config() if config is None else config, store=store,
-                     server_label="http://fhir.test/r4", user_ref=USER, user_label="Nurse Lee",
-                     clock=lambda: NOW, **kw)
 
 
 @pytest.fixture

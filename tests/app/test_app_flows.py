@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from app_store_data import NOW, add_patient_message, add_thread, audit_rows
-from conftest import USER, make_app, deterministic_config
+from app_helpers import USER, make_app, deterministic_config
 from rich.console import Console
 from textual.widgets import Input, Static
 

@@ -8,7 +8,7 @@ Update with ``pytest tests/app --snapshot-update`` and look at every changed SVG
 from __future__ import annotations
 
 import pytest
-from conftest import deterministic_config, make_app
+from app_helpers import deterministic_config, make_app
 
 from triage_tui.cache.errors import NeedsPassphrase
 

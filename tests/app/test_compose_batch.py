@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import USER, deterministic_config, make_app
+from app_helpers import USER, deterministic_config, make_app
 
 from triage_tui.cache import open_store
 from triage_tui.cache.api import OutboxKind, OutboxState

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from app_store_data import NOW
-from conftest import USER, make_app
+from app_helpers import USER, make_app
 
 from triage_tui.cache import open_store
 from triage_tui.domain.templates import Practice

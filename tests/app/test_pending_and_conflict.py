@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import USER, make_app
+from app_helpers import USER, make_app
 from triage_tui.cache import open_store
 from triage_tui.cache.api import OutboxState
 from triage_tui.screens.inbox import InboxScreen

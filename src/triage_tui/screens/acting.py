@@ -1,4 +1,4 @@
-"""The thread actions (reply, claim, route, escalate, close), shared by the inbox and thread
+"""The thread actions (reply, claim, release, route, escalate, close), shared by the inbox and thread
 screens. They act on the marked threads when some are marked, else on the current one, and
 write outbox items in one call; the sync engine sends them."""
 
@@ -59,9 +59,49 @@ class ActsOnThreads(Screen):
         self.app.outbox_changed()  # type: ignore[attr-defined]
         self.acted(outcome.queued, verb)
 
+    def _others(self, ids: list[str]) -> tuple[list[str], list[str]]:
+        """(threads a colleague owns, their names) as the cache last saw them."""
+        s = self.session
+        taken = {t: o for t, o in task_actions.owners(s.store, ids).items()
+                 if o is not None and o != s.user_ref}
+        names = sorted({s.staff_name(o) or o for o in taken.values()})
+        return list(taken), names
+
+    def _apply_unless_taken(self, ids: list[str], verb: str, question: str) -> None:
+        """Act on ``ids``; threads a colleague owns need a yes first (n: act on the rest)."""
+        taken, names = self._others(ids)
+        if not taken:
+            self._apply(ids, verb)
+            return
+        free = [t for t in ids if t not in taken]
+        who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._apply(ids, verb)
+            elif free:
+                self._apply(free, verb)
+                self.notify(f"Left {_n(len(taken))} with {who}.")
+
+        rest = f" (n: only the other {_n(len(free))})" if free else ""
+        self.app.push_screen(Confirm(f"{_n(len(taken))} claimed by {who}. {question}{rest}"),
+                             answered)
+
     def action_claim(self) -> None:
         if ids := self._targets_or_warn():
-            self._apply(ids, "claim")
+            self._apply_unless_taken(ids, "claim", "Take over?")
+
+    def action_release(self) -> None:
+        """Give the threads back to their pool (nobody owns them)."""
+        ids = self._targets_or_warn()
+        if not ids:
+            return
+        owned = [t for t, o in task_actions.owners(self.session.store, ids).items() if o]
+        if not owned:
+            self.notify("Nobody has claimed " + ("these threads." if len(ids) > 1
+                                                 else "this thread."))
+            return
+        self._apply_unless_taken(owned, "release", "Release them anyway?")
 
     def action_escalate(self) -> None:
         if ids := self._targets_or_warn():

@@ -66,6 +66,7 @@ class InboxScreen(ActsOnThreads):
                 yield QueueList(
                     self.view, display_provider=self.session.store.thread_display,
                     clock=self.session.clock, user_ref=self.session.user_ref,
+                    owner_label=self.session.owner_label,
                     glyphs=ASCII_GLYPHS if self.session.glyphs is ASCII else UNICODE_GLYPHS,
                     tick=60.0 if self.app.config.animations else None, id="queue")
                 yield ThreadPreview(self.session, id="preview")

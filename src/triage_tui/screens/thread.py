@@ -129,8 +129,7 @@ class ThreadScreen(ActsOnThreads):
             return "nobody"
         if owner_ref == self.session.user_ref:
             return "you"
-        pr = self.session.store.practitioner(owner_ref.partition("/")[2])
-        return pr.name if pr else owner_ref
+        return self.session.staff_name(owner_ref) or owner_ref
 
     def show_thread(self, thread_id: str) -> None:
         self.thread_id = thread_id

@@ -113,7 +113,7 @@ class ColumnLayout:
 
 SUBJECT_MIN = 28
 """The subject column keeps at least this many cells; optional columns go first."""
-_OPTIONAL = (("age", 4), ("due", 8), ("pool", 10), ("owner", 12))
+_OPTIONAL = (("age", 4), ("due", 8), ("pool", 10), ("owner", 10))
 """Optional columns in the order they are kept; they are dropped from the end (owner first)."""
 
 

@@ -16,8 +16,9 @@ from triage_tui.cache.api import AuditRecord, CacheAPI, OutboxItem
 from triage_tui.domain.codes import Pool
 from triage_tui.domain.models import Task
 from triage_tui.sync import outbox
+from triage_tui.workflows.pending import PENDING_STATES, pending_changes
 
-VERBS = ("claim", "route", "escalate", "close")
+VERBS = ("claim", "release", "route", "escalate", "close")
 
 
 @dataclass
@@ -28,9 +29,21 @@ class Outcome:
     tasks: list[Task] = field(default_factory=list)  # the Tasks as the user saw them
 
 
+def owners(store: CacheAPI, thread_ids: Iterable[str]) -> dict[str, str | None]:
+    """Each thread's Task owner as the user sees it: the cache's Task with the user's own
+    unsent claim/release/route applied (threads without a Task left out)."""
+    mine = pending_changes(store.outbox(PENDING_STATES))
+    out: dict[str, str | None] = {}
+    for tid in dict.fromkeys(thread_ids):
+        task = store.task_for_thread(tid)
+        if task is not None:
+            out[tid] = mine.get(tid, {}).get("owner_ref", task.owner_ref)  # type: ignore[assignment]
+    return out
+
+
 def change_tasks(store: CacheAPI, thread_ids: Iterable[str], verb: str, *, user_ref: str,
                  pool: Pool | None = None, now: datetime | None = None) -> Outcome:
-    """Queue ``verb`` (claim, route, escalate, close) for each thread's Task, in one
+    """Queue ``verb`` (claim, release, route, escalate, close) for each thread's Task, in one
     transaction with one audit row per Task."""
     if verb not in VERBS:
         raise ValueError(f"unknown verb {verb!r}")
