@@ -228,6 +228,8 @@ class TriageApp(App[None]):
         for screen in self._screens(ThreadScreen):
             if screen.thread_id in event.thread_ids:
                 screen.load()
+        for screen in self._screens(AnalyticsScreen):
+            screen.data_changed()
         self.outbox_changed(kick=False)
 
     @on(SyncStatusChanged)

@@ -99,24 +99,30 @@ def test_snapshot_sixteen_colours_ascii(snap_compare):
     assert snap(snap_compare, app, (80, 24))
 
 
-async def test_opened_from_the_app_with_f6(tmp_path, request):
-    """The registry command opens the screen in the real app, on the real Store (the app
-    tests' synthetic practice in tmp_path; fast KDF from conftest) read through its file."""
+def _real_app(tmp_path, request):
+    """The real app on the real Store (the app tests' synthetic practice in tmp_path)."""
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
     try:
-        from app_store_data import NOW, open_practice_store
+        import app_store_data
     finally:
         sys.path.pop(0)
     from triage_tui.app import TriageApp
     from triage_tui.config import Config
 
-    store = open_practice_store(tmp_path / "cache")
+    store = app_store_data.open_practice_store(tmp_path / "cache")
     request.addfinalizer(store.close)
     app = TriageApp(Config(animations=False, idle_lock_minutes=0), store=store,
-                    user_ref="Practitioner/nurse1", clock=lambda: NOW)
+                    user_ref="Practitioner/nurse1", clock=lambda: app_store_data.NOW)
+    return app, app_store_data
+
+
+async def test_opened_from_the_app_with_f6(tmp_path, request):
+    """The registry command opens the screen in the real app, on the real Store (the app
+    tests' synthetic practice in tmp_path; fast KDF from conftest) read through its file."""
+    app, _ = _real_app(tmp_path, request)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f6")
@@ -131,3 +137,27 @@ async def test_opened_from_the_app_with_f6(tmp_path, request):
         await pilot.press("q")
         await settle(pilot)
         assert not isinstance(app.screen, AnalyticsScreen)
+
+
+async def test_figures_follow_a_sync_while_open(tmp_path, request):
+    """A thread a sync brings in while the screen is open is counted at the next refresh."""
+    from triage_tui.domain.codes import Category
+    from triage_tui.screens.messages import ThreadsChanged
+
+    app, data = _real_app(tmp_path, request)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        before = sum(screen.report.volume.total)
+        screen._refresh_if_stale()  # nothing changed: nothing read
+        await settle(pilot)
+        assert not screen.stale
+        tid = data.add_thread(app.session.store, 900, Category.CLINICAL, minutes_ago=5)
+        app.post_message(ThreadsChanged(frozenset({tid})))  # what the sync engine posts
+        await settle(pilot)
+        assert screen.stale
+        screen._refresh_if_stale()  # the interval timer's call
+        await settle(pilot)
+        assert not screen.stale and sum(screen.report.volume.total) == before + 1

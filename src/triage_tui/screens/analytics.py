@@ -165,6 +165,9 @@ def staff_chart(rep: an.Report):
 
 
 # --------------------------------------------------------------------------- the screen
+REFRESH_SECONDS = 30.0
+
+
 class AnalyticsScreen(Screen[None]):
     BINDINGS = bindings_for(SUBSCREEN)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -197,6 +200,7 @@ class AnalyticsScreen(Screen[None]):
         self.facts: list[an.ThreadFact] | None = None
         self.report: an.Report | None = None
         self.names: dict[str, str] = {}
+        self.stale = False  # a sync changed threads since the figures were read
 
     @property
     def ascii_only(self) -> bool:
@@ -244,6 +248,18 @@ class AnalyticsScreen(Screen[None]):
             table.add_column(label, key=label)
         self.query_one("#range", Tabs).focus()
         self.load()
+        # New messages keep arriving while the screen is open: read the figures again when a
+        # sync changed something, at most every REFRESH_SECONDS (one read of 90 days of facts).
+        self.set_interval(REFRESH_SECONDS, self._refresh_if_stale)
+
+    def data_changed(self) -> None:
+        """A sync changed threads (called by the app)."""
+        self.stale = True
+
+    def _refresh_if_stale(self) -> None:
+        if self.stale and self.is_current:
+            self.stale = False
+            self.load()
 
     # --- data ---------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="analytics",
