@@ -223,3 +223,63 @@ NOT_URGENT_4: list[str] = [
     "cut my finger cooking, stopped bleeding after a few minutes",
     "hives on my arms from the new detergent, no trouble breathing",
 ]
+
+
+# A fifth small batch, written after dev set 4 was used for tuning, to estimate how the rules
+# do on phrasings they were not written from: 35/40 caught before it was used; then tuned on
+# (the misses were "can't ... without gasping", an allergen then a hoarse voice, "no reason to
+# keep living", empty pill bottles found, "(6 wks) is burning up").
+URGENT_5: list[str] = ["mom is mumbling and can't hold her cup, one side of her smile won't move",
+"my hubby grabbed his chest and sat down on the floor, he's breathing funny",
+"I'm wheezing so hard I can't walk across the room",
+"she can't say more than 2 or 3 words without gasping",
+"after the wasp sting his face got puffy and he's throwing up",
+"peanut butter cracker and now my son's voice is scratchy and his neck is red and he keeps swallowing",
+"i'm done. i've written letters to my kids",
+"I don't see any reason to keep living",
+"found my brother's empty pill bottles and he's really sleepy",
+"my 18 month old got into the dishwasher pods",
+"I'm 30 weeks and bleeding through my underwear",
+"blood clots the size of a golf ball, 11 weeks pregnant",
+"my husband fainted at dinner and his lips looked gray",
+"she collapsed at church and is confused now",
+"my 5 week old is 38.5 and fussy",
+"my infant (6 wks) is burning up",
+"my belly is so swollen and hard and the pain is terrible",
+"sugar is reading 30 and she's acting drunk",
+"glucose 600, so thirsty and my breathing is weird",
+"K was 7.1 on labs and I feel weak and my heart is skipping",
+"INR 6.5 and a nosebleed that won't quit",
+"my poop is black and I feel like I'm going to faint",
+"heaviness in my chest and I'm clammy",
+"the left side of my body feels heavy and numb",
+"the vision in my right eye went dark like a curtain",
+"worst headache I've ever had, came on while I was on the toilet",
+"me duele el pecho como si me estuvieran apretando",
+"mi hija no puede respirar bien y se le ven las costillas",
+"tengo pensamientos de quitarme la vida",
+"mi papa se puso muy confundido y no puede levantar el brazo",
+"estoy embarazada de 8 semanas y tengo un sangrado fuerte",
+"mi bebe de 2 semanas tiene 38 de fiebre",
+"mi mama se desmayo y no despierta bien",
+"me tome 15 pastillas de clonazepam",
+"se me hinchó la cara y los ojos despues de la inyeccion",
+"tengo el azucar en 40 y estoy temblando y sudando",
+"hago popo negra y me siento mareado",
+"my daughter said she's going to kill herself",
+"Dad's words are slurred and his face is lopsided",
+"I can't feel my left arm or leg",
+]
+
+NOT_URGENT_5: list[str] = [
+    "my pill bottle is empty, can you send a refill to CVS",
+    "we ate at the seafood place and my son is fine, just asking if he can have shellfish now",
+    "I can walk a mile without stopping now, the rehab is working",
+    "no reason to rush, whenever the doctor has time",
+    "the baby (6 wks) is doing great, when is her next checkup",
+    "my voice is hoarse after the concert, no other symptoms",
+    "there's no reason to keep the appointment, my rash is gone",
+    "found an empty inhaler in his backpack, please send a new one",
+    "mi bebe de 4 meses tiene un poco de calentura por la vacuna",
+    "se me olvido tomar la pastilla de la presion ayer, la tomo hoy?",
+]

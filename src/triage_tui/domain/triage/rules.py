@@ -370,7 +370,8 @@ def rules_from_texts(layers: list[tuple[str, str]]) -> Rules:
     object.__setattr__(rules, "sources", tuple(n for n, _ in layers))
     from triage_tui.domain.triage.engine import compile_rules
 
-    compile_rules(rules)  # pattern errors surface now, naming the file and key
+    compile_rules(rules, ascii=True)  # pattern errors surface now, naming the file and key (the
+    # ASCII variant: the one nearly every message uses; the Unicode one compiles on first need)
     return rules
 
 
