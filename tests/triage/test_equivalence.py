@@ -30,7 +30,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 # (input sha256, output sha256). See the module docstring before changing an output hash.
 EXPECTED_TUNE = (
     "40499cb579de04cfce9a9d1cb7466f0f5156a0c68b3f99f1aca4073e9959cb84",
-    "9fcd47cc2fba6b3cb72224dde5a1baf699f9a375ac7752e53dc11027486f857c",
+    "e47f8e608a68d9cb6f2aebc72d7d8111f41f68e1baa22ac549726f68a66f9d75",
 )
 EXPECTED_SYNTH = (
     "b015e1c2bb0b6bf2cd8651eedcc5049068dbe13f7d8024ece25744e120965719",

@@ -1,10 +1,11 @@
 """Evaluation on the labelled synthetic corpora (tests/data/triage_corpus.jsonl,
-tests/data/triage_holdout2.jsonl, triage_holdout3.jsonl and triage_holdout4.jsonl).
+tests/data/triage_holdout2.jsonl ... triage_holdout6.jsonl).
 
-From session 2 of the urgent-recall work all of these are DEV (tuning) data: the rules were
-tuned on them, row by row. They guard against regressions (``FLOORS``, set at the figures
-measured when the rules were frozen); they say nothing about messages the rules have never
-seen. The never-tuned evaluation (holdout5/6) is the maintainer's, in a separate file.
+From session 2 of the urgent-recall work the corpus and holdout2-4 are DEV (tuning) data, and
+from round 2 holdout5 and holdout6 too (evaluated once as never-tuned text, then burned): the
+rules were tuned on them, row by row. They guard against regressions (``FLOORS``, set at the
+figures measured when the rules were frozen); they say nothing about messages the rules have
+never seen. The never-tuned evaluation (holdout7/8) is the maintainer's, in a separate file.
 
 Prints per-category precision/recall/F1, macro-F1, urgent recall and false-positive rate for
 the corpus ``tune`` and ``holdout`` splits, holdout2, holdout3, holdout4 and the four combined.
@@ -25,6 +26,8 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 HOLDOUT2 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout2.jsonl"
 HOLDOUT3 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout3.jsonl"
 HOLDOUT4 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout4.jsonl"
+HOLDOUT5 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout5.jsonl"
+HOLDOUT6 = Path(__file__).resolve().parent.parent / "data" / "triage_holdout6.jsonl"
 CATEGORIES = [c.value for c in Category]
 
 
@@ -130,6 +133,20 @@ def holdout4_rows() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
+def holdout5_rows() -> list[dict]:
+    if not HOLDOUT5.exists():
+        pytest.skip("no fifth holdout at tests/data/triage_holdout5.jsonl")
+    return [json.loads(line) for line in HOLDOUT5.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def holdout6_rows() -> list[dict]:
+    if not HOLDOUT6.exists():
+        pytest.skip("no sixth holdout at tests/data/triage_holdout6.jsonl")
+    return [json.loads(line) for line in HOLDOUT6.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
 def dev_combined(corpus, holdout2_rows, holdout3_rows, holdout4_rows) -> dict:
     return _metrics(
         [r for r in corpus if r["split"] == "holdout"] + holdout2_rows + holdout3_rows + holdout4_rows
@@ -179,13 +196,44 @@ def test_evaluation_report_dev_sets(holdout, holdout2_rows, holdout3_rows, holdo
         assert m["macro_f1"] >= f1, name
 
 
+def test_evaluation_report_round2(corpus, holdout2_rows, holdout3_rows, holdout4_rows,
+                                  holdout5_rows, holdout6_rows):
+    """holdout5 and holdout6 (dev data from round 2, after their one never-tuned evaluation)
+    and all dev sets combined (corpus holdout split + holdout2-6).
+
+    Urgent recall, FPR, macro-F1, before (rules of c85d844: the one never-tuned evaluation)
+    -> after (round-2 freeze, tuned on them: dev figures, not an estimate for unseen text):
+
+    - holdout5:  52/55, 8/305, 0.885 -> 55/55, 7/305, 0.885
+    - holdout6:  74/83, 20/277, 0.879 -> 83/83, 19/277, 0.882
+    - all dev (corpus holdout + holdout2-6): 254/266, 36/1418, 0.882 -> 266/266, 33/1418, 0.884
+    """
+    h5 = _metrics(holdout5_rows)
+    h6 = _metrics(holdout6_rows)
+    every = _metrics(
+        [r for r in corpus if r["split"] == "holdout"]
+        + holdout2_rows + holdout3_rows + holdout4_rows + holdout5_rows + holdout6_rows
+    )
+    print(_table("holdout5 (dev since round 2)", h5))
+    print(_table("holdout6 (dev since round 2)", h6))
+    print(_table("all dev: corpus holdout + holdout2-6", every))
+    for name, m in (("holdout5", h5), ("holdout6", h6), ("all_dev", every)):
+        recall, fpr, f1 = FLOORS[name]
+        assert m["urgent_recall"] >= recall, name
+        assert m["urgent_fpr"] <= fpr, name
+        assert m["macro_f1"] >= f1, name
+
+
 # (urgent recall >=, false-positive rate <=, macro-F1 >=), set at the figures measured at the
-# session-2 freeze (dev data: a drop is a regression, a rise says nothing about unseen text)
+# round-2 freeze (dev data: a drop is a regression, a rise says nothing about unseen text)
 FLOORS = {
     "tune": (33 / 33 - 1e-9, 4 / 215 + 1e-9, 0.939),
-    "holdout": (16 / 16 - 1e-9, 0 / 108 + 1e-9, 0.887),
+    "holdout": (16 / 16 - 1e-9, 0 / 108 + 1e-9, 0.895),
     "holdout2": (31 / 31 - 1e-9, 2 / 209 + 1e-9, 0.899),
     "holdout3": (45 / 45 - 1e-9, 2 / 255 + 1e-9, 0.841),
-    "holdout4": (36 / 36 - 1e-9, 4 / 264 + 1e-9, 0.911),
-    "combined": (128 / 128 - 1e-9, 8 / 836 + 1e-9, 0.883),
+    "holdout4": (36 / 36 - 1e-9, 3 / 264 + 1e-9, 0.911),
+    "combined": (128 / 128 - 1e-9, 7 / 836 + 1e-9, 0.883),
+    "holdout5": (55 / 55 - 1e-9, 7 / 305 + 1e-9, 0.884),
+    "holdout6": (83 / 83 - 1e-9, 19 / 277 + 1e-9, 0.881),
+    "all_dev": (266 / 266 - 1e-9, 33 / 1418 + 1e-9, 0.883),
 }

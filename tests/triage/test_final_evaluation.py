@@ -1,16 +1,18 @@
-"""Issue 5's targets on text the rules were never tuned on: tests/data/triage_holdout5.jsonl and
-triage_holdout6.jsonl (720 messages, 138 urgent), each written by an independent author who read
-only the label definitions, both double-annotated blind (see tests/data/README.md).
+"""Issue 5's targets on text the rules were never tuned on: tests/data/triage_holdout7.jsonl and
+triage_holdout8.jsonl, each written by an independent author who read only the label
+definitions (see tests/data/README.md).
 
-From session 2 the older sets (the corpus, holdout2-4) are tuning data: see test_evaluation.py.
-These two sets were evaluated once, after the rules were frozen at c85d844. Only aggregates are
-printed (never a row). Run with ``-s`` to see the tables.
+From round 2 the older sets (the corpus, holdout2-6) are tuning data: see test_evaluation.py.
+These two sets are evaluated once, by the maintainer, after the rules are frozen; until then
+the target test is marked "not yet evaluated". Only aggregates are printed (never a row). Run
+with ``-s`` to see the tables. The tests skip when the files do not exist yet.
 
-The one evaluation (rules of c85d844; urgent recall, false-positive rate, macro-F1):
+History: the previous never-tuned evaluation (holdout5 + holdout6, rules of c85d844; urgent
+recall, false-positive rate, macro-F1), after which those two sets became dev data:
 
 - holdout5: 52/55 = 0.945, 8/305 = 0.026, 0.885
 - holdout6: 74/83 = 0.892, 20/277 = 0.072, 0.879
-- combined: 126/138 = 0.913, 28/582 = 0.048, 0.882  (the dev sets at the freeze: 128/128, 8/836)
+- combined: 126/138 = 0.913, 28/582 = 0.048, 0.882  (the dev sets at that freeze: 128/128, 8/836)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 from .test_evaluation import _metrics, _table
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-SETS = {"holdout5": DATA / "triage_holdout5.jsonl", "holdout6": DATA / "triage_holdout6.jsonl"}
+SETS = {"holdout7": DATA / "triage_holdout7.jsonl", "holdout8": DATA / "triage_holdout8.jsonl"}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -33,6 +35,9 @@ def _rows(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def sets() -> dict[str, list[dict]]:
+    missing = [name for name, path in SETS.items() if not path.exists()]
+    if missing:
+        pytest.skip(f"never-tuned sets not written yet: {', '.join(missing)}")
     return {name: _rows(path) for name, path in SETS.items()}
 
 
@@ -53,15 +58,11 @@ def test_shapes(sets):
 def test_report(sets, combined):
     for name, rows in sets.items():
         print(_table(f"{name} (never tuned on)", _metrics(rows)))
-    print(_table("never tuned on: holdout5 + holdout6", combined))
+    print(_table("never tuned on: holdout7 + holdout8", combined))
     assert combined["n"] == sum(len(rows) for rows in sets.values())
 
 
-@pytest.mark.xfail(
-    reason="issue 5 urgent-recall target missed on never-tuned text (holdout5 + holdout6, rules of "
-    "c85d844): 126/138 = 0.913 < 0.98 (FPR 28/582 = 0.048 <= 0.10 and macro-F1 0.882 >= 0.85 met)",
-    strict=False,
-)
+@pytest.mark.xfail(reason="not yet evaluated", strict=False)
 def test_issue_targets_on_never_tuned(combined):
     assert combined["urgent_recall"] >= 0.98
     assert combined["urgent_fpr"] <= 0.10
