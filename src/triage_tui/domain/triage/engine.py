@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 
 from triage_tui.domain.codes import Category, Priority
 from triage_tui.domain.triage.rules import Rules
-from triage_tui.domain.triage.text import _char_re, _Node, fold, literal_prefixes, term_key, trie_regex
+from triage_tui.domain.triage.text import _char_re, _Node, fold, literal_prefixes, term_key, trie_regex, word_start
 
 __all__ = ["Match", "Classification", "classify", "compile_rules"]
 
@@ -433,7 +433,10 @@ def compile_rules(rules: Rules, ascii: bool = False) -> _Compiled:
         gate_todo[key] = idxs
     if gate_owners:
         checked: set[str] = set()
-        compiled.gate = re.compile(r"(?<!\w)(?=(" + _gate_trie(gate_owners, patterns, gate_todo, checked) + "))", flags)
+        first = {re.sub(r"\s+", " ", k.strip().rstrip("*").strip())[:1] for k in gate_owners} - {""}
+        compiled.gate = re.compile(
+            word_start(first) + "(?=(" + _gate_trie(gate_owners, patterns, gate_todo, checked) + "))", flags
+        )
     for key, idxs in gate_todo.items():
         # a prefix checked in the gate needs no union check in classify (it just passed)
         compiled.gate_by_prefix[key] = _gate_entry(patterns, idxs, with_union=key not in checked, flags=flags)

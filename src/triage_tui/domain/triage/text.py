@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["fold", "term_key", "trie_regex", "term_regex", "literal_prefixes"]
+__all__ = ["fold", "term_key", "trie_regex", "term_regex", "literal_prefixes", "word_start"]
 
 
 def _build_table() -> dict[int, str]:
@@ -142,7 +142,18 @@ def trie_regex(terms: Iterable[str], *, bounded: bool = True) -> str:
         return r"(?!x)x"
     if not bounded:
         return _render(root)
-    return r"(?<!\w)" + _render(root) + r"(?!\w)"
+    return word_start(root.children) + _render(root) + r"(?!\w)"
+
+
+def word_start(first_chars: Iterable[str]) -> str:
+    """The left bound of a trie whose alternatives start with ``first_chars``: ``(?<!\\w)``.
+
+    When every alternative's first character is a word character (a letter, a digit, or
+    ``#``, whose number alternatives all start with one), ``\\b(?=\\w)`` is the same test (a
+    word start) and much cheaper for the regex engine, which runs it at every position."""
+    if all(ch == "#" or (len(ch) == 1 and (ch.isalnum() or ch == "_") and ch.isascii()) for ch in first_chars):
+        return r"\b(?=\w)"
+    return r"(?<!\w)"
 
 
 def term_regex(terms: Iterable[str]) -> re.Pattern[str]:
