@@ -8,7 +8,7 @@ observations of fever with confusion) plus a few emergencies outside the README'
 
 Each class has new phrasings (not the holdout's), in English and Spanish (with and without
 accents, with typos), and ``NOT_URGENT_6`` look-alikes: past, denied, hypothetical, twice a day
-as prescribed, a test name. Dev data: written and used while tuning. Synthetic only.
+as prescribed, a test name, "cutting back", "confused about". Dev data: written and used while tuning. Synthetic only.
 """
 
 from __future__ import annotations
@@ -81,6 +81,29 @@ URGENT_6: list[str] = [
     "my toddler pulled a pot of boiling water on his arm",
     "a mi hijo le cayo agua hirviendo en el pecho",
     "los labios se le ven morados",
+    # sudden one-sided weakness told as a task ("can't lift the cup")
+    "dad suddenly can't lift his coffee cup with his right hand",
+    "out of nowhere she couldn't grip her fork",
+    "de repente no puede levantar el brazo derecho",
+    # self-harm by cutting
+    "I've been cutting again and this time it's deep",
+    "me estoy cortando otra vez y no puedo parar",
+    # a cold, pale limb
+    "my leg is cold and white and I can't feel my foot",
+    "tiene el pie frio y morado desde hace una hora",
+    # throat or tongue swelling in Spanish word order
+    "se me hincho la garganta despues de la pastilla nueva",
+    # confusion in caregivers' words with a fever; head knock then vomiting or sleepiness
+    "grandpa keeps calling me by my dead grandma's name and he's burning up",
+    "my 80 year old mom is seeing things that aren't there and has a fever, this is new",
+    "my son hit his head at soccer and has thrown up three times and is really sleepy",
+    "mi abuelo tiene calentura y ve cosas que no estan",
+    # an infant with no wet diapers; skin peeling on a new drug
+    "baby has had no wet diaper since yesterday and won't drink",
+    "mi bebe no ha mojado el panal desde anoche",
+    "my skin is peeling off in sheets and I have blisters in my mouth since the new seizure med",
+    # goodbye letters in Spanish
+    "ya les escribi cartas a mis hijos, ya no aguanto mas",
 ]
 
 NOT_URGENT_6: list[str] = [
@@ -104,4 +127,12 @@ NOT_URGENT_6: list[str] = [
     "mi mama toma warfarina, necesita cita para su INR",
     "Can you send my labs? I'm curious about my potassium.",
     "thank you for everything, Dr. Lee, see you next month",
+    "I'm cutting back on sugar like you said",
+    "can I keep cutting my pills in half?",
+    "I can't lift heavy boxes since my back surgery, need a work note",
+    "no fever and not confused, just a cold",
+    "sin fiebre, no esta confundido, solo tos",
+    "my son bumped his head yesterday, he's fine, no vomiting, playing normally",
+    "I had a temp of 99 and was a bit confused about which pill to take",
+    "my toddler has a fever and is cranky but drinking and playing",
 ]

@@ -30,7 +30,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "triage_corpus.jsonl"
 # (input sha256, output sha256). See the module docstring before changing an output hash.
 EXPECTED_TUNE = (
     "40499cb579de04cfce9a9d1cb7466f0f5156a0c68b3f99f1aca4073e9959cb84",
-    "e47f8e608a68d9cb6f2aebc72d7d8111f41f68e1baa22ac549726f68a66f9d75",
+    "bb13ecea2ac1d2bf37f9d872469e09178972eb20b4cc64e3588da7d68096a821",
 )
 EXPECTED_SYNTH = (
     "b015e1c2bb0b6bf2cd8651eedcc5049068dbe13f7d8024ece25744e120965719",
