@@ -77,16 +77,16 @@ def test_deleting_the_urgent_message_reclassifies(store):
 
 
 def test_classified_once_per_thread_per_batch(store, monkeypatch):
-    import triage_tui.cache.store as store_mod
+    import triage_tui.cache.rules_worker as rules_mod
 
     calls = []
-    real = store_mod.classify
+    real = rules_mod.classify
 
     def counting(*a, **kw):
         calls.append(a[1])
         return real(*a, **kw)
 
-    monkeypatch.setattr(store_mod, "classify", counting)
+    monkeypatch.setattr(rules_mod, "classify", counting)
     recs: list = []
     for i in range(5):
         recs.append(_thread(f"t{i}"))
@@ -149,12 +149,12 @@ def test_failed_backfill_leaves_the_file_as_it_was(data_dir, monkeypatch):
     s.close()
     path = cache_path(SERVER, USER, data_dir=data_dir)
     _downgrade_to_v1(path)
-    import triage_tui.cache.store as store_mod
+    import triage_tui.cache.rules_worker as rules_mod
 
     def boom(*a, **kw):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store_mod, "classify", boom)
+    monkeypatch.setattr(rules_mod, "classify", boom)
     try:
         open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
     except Exception as exc:
@@ -166,3 +166,88 @@ def test_failed_backfill_leaves_the_file_as_it_was(data_dir, monkeypatch):
     assert "rules_priority" not in {r[1] for r in conn.execute("PRAGMA table_info(threads)")}
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
     conn.close()
+
+
+# --- deferred classification (a pull pass): durable pending marks -------------------------------
+
+
+def _pending(store) -> set[str]:
+    return {r[0] for r in store._conn.execute("SELECT thread_id FROM rules_pending")}
+
+
+def test_deferred_upsert_marks_pending_in_its_transaction(store):
+    store.upsert([_thread(), _msg("m1", LIPS, 1)], defer_rules=True)
+    assert _pending(store) == {"thr-r"}
+    assert _row(store).rules_priority is None  # not classified yet
+    assert store.classify_pending() == 1
+    assert _pending(store) == set()
+    assert (_row(store).rules_priority, _row(store).rules_category) == ("stat", "refill")
+
+
+def test_pending_marks_survive_a_crash(data_dir):
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    s.upsert([_thread(), _msg("m1", LIPS, 1)], defer_rules=True)
+    s.close()  # the pass never got to classify_pending
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    assert _pending(s) == {"thr-r"}
+    assert s.classify_pending() == 1
+    assert _row(s).rules_priority == "stat"
+    s.close()
+
+
+def test_a_result_read_before_a_change_is_not_written(store):
+    store.upsert([_thread(), _msg("m1", "please refill my lisinopril", 1)], defer_rules=True)
+    (tid, gen, subject, text), = store.rules_pending()
+    assert (tid, subject, text) == ("thr-r", "Refill request", "please refill my lisinopril")
+    # the thread changes while that text is being classified elsewhere
+    store.upsert([_msg("m2", LIPS, 2)], defer_rules=True)
+    assert store.apply_rules([(tid, gen, "routine", "refill")]) == 0
+    assert _pending(store) == {"thr-r"}
+    assert store.classify_pending() == 1
+    assert _row(store).rules_priority == "stat"
+
+
+def test_classified_at_once_makes_a_handed_out_result_stale(store):
+    store.upsert([_thread(), _msg("m1", "please refill my lisinopril", 1)], defer_rules=True)
+    (tid, gen, _, _), = store.rules_pending()
+    store.upsert([_msg("m2", LIPS, 2)])  # not deferred: classified in its transaction
+    assert _row(store).rules_priority == "stat"
+    assert store.apply_rules([(tid, gen, "routine", "refill")]) == 0
+    assert _row(store).rules_priority == "stat"
+
+
+def test_pending_messages_without_their_thread(store):
+    store.upsert([_msg("m1", LIPS, 1)], defer_rules=True)  # the header comes on a later page
+    assert store.rules_pending() == []
+    assert store.classify_pending() == 0
+    assert _pending(store) == set()  # dropped: storing the header marks the thread again
+    store.upsert([_thread()], defer_rules=True)
+    assert store.classify_pending() == 1
+    assert _row(store).rules_priority == "stat"  # the earlier message counts
+
+
+def test_rules_pending_need_messages(store):
+    store.upsert([_thread("t1"), _thread("t2"), _msg("m1", LIPS, 1, tid="t2")],
+                 defer_rules=True)
+    assert [t[0] for t in store.rules_pending(need_messages=True)] == ["t2"]
+    assert sorted(t[0] for t in store.rules_pending(["t1", "t2", "t3"])) == ["t1", "t2"]
+
+
+def test_migration_2_to_3_adds_the_pending_table(data_dir):
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    s.upsert([_thread(), _msg("m1", LIPS, 1)])
+    s.enqueue([OutboxItem("out-0", OutboxKind.REPLY, "Communication", {"n": 0})])
+    s.close()
+    path = cache_path(SERVER, USER, data_dir=data_dir)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TABLE rules_pending")
+    conn.execute("UPDATE format SET v = '2' WHERE k = 'format_version'")
+    conn.close()
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
+    assert s._conn.execute("SELECT v FROM format WHERE k='format_version'").fetchone()[0] == (
+        str(schema.FORMAT_VERSION))
+    assert [i.id for i in s.outbox()] == ["out-0"]
+    assert _row(s).rules_priority == "stat"
+    s.upsert([_msg("m2", "thanks", 2)], defer_rules=True)
+    assert _pending(s) == {"thr-r"}
+    s.close()

@@ -132,8 +132,12 @@ class PatientContext:
 @runtime_checkable
 class CacheAPI(Protocol):
     # --- records from the server (idempotent on id + version) -------------------------------
-    def upsert(self, records: Sequence[Record]) -> int:
-        """Insert or replace records; returns how many changed (same id+version = no change)."""
+    def upsert(self, records: Sequence[Record], *, defer_rules: bool = False) -> int:
+        """Insert or replace records; returns how many changed (same id+version = no change).
+        ``defer_rules``: mark the threads to classify (durably) instead of classifying them."""
+
+    def classify_pending(self) -> int:
+        """Classify the threads ``upsert(..., defer_rules=True)`` left pending; returns how many."""
 
     def delete(self, resource_type: str, ids: Iterable[str]) -> int:
         """Remove records deleted or entered-in-error on the server."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 BOOTSTRAP = """
 CREATE TABLE IF NOT EXISTS format (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -126,9 +126,18 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE threads ADD COLUMN {name} TEXT")
 
 
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    # Threads a pull pass stored but has not classified yet (plain ids, no PHI): written in the
+    # transaction of the rows that made them stale, emptied when the pass classifies them, so
+    # a pass interrupted at any point leaves the work for the next one (Store.classify_pending).
+    conn.execute("CREATE TABLE IF NOT EXISTS rules_pending (thread_id TEXT PRIMARY KEY) "
+                 "WITHOUT ROWID")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _migrate_0_to_1,
     1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
 }
 BACKFILLS = frozenset({2})
 """Versions whose migration needs the unlocked store's ``backfill`` (decrypt + classify)."""
@@ -143,6 +152,7 @@ def create(conn: sqlite3.Connection) -> None:
     for stmt in statements(SCHEMA_V1):
         conn.execute(stmt)
     _migrate_1_to_2(conn)
+    _migrate_2_to_3(conn)
 
 
 def migrate(conn: sqlite3.Connection, found: int,

@@ -36,6 +36,7 @@ from triage_tui.cache.api import (
 from triage_tui.cache.crypto import DecryptError, FieldCipher
 from triage_tui.cache.errors import CacheError, CacheLocked, WrongPassphrase
 from triage_tui.cache.records import BY_TABLE, SPECS, TableSpec, tables_for
+from triage_tui.cache.rules_worker import load_store_rules, rules_codes
 from triage_tui.domain.models import (
     Appointment,
     Medication,
@@ -46,7 +47,7 @@ from triage_tui.domain.models import (
     Task,
     Thread,
 )
-from triage_tui.domain.triage import Rules, RulesError, classify, default_rules, load_rules
+from triage_tui.domain.triage import Rules
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,9 @@ class Store:
         self._writes = 0
         self._prefetch: QueuePrefetch | None = None
         self._rules = rules
+        self._rules_given = rules is not None
+        self._rules_seq = 0  # see _stale_rules
+        self._rules_gen: dict[str, int] = {}  # pending thread -> seq of its last change
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -311,7 +315,12 @@ class Store:
                 self._conn.execute("PRAGMA secure_delete=OFF")
 
     # --- records -----------------------------------------------------------------------------
-    def upsert(self, records: Sequence[Record]) -> int:
+    def upsert(self, records: Sequence[Record], *, defer_rules: bool = False) -> int:
+        """Insert or replace records (same id + version: no change); returns the count changed.
+
+        Threads whose subject or messages changed are classified by the triage rules in the
+        same transaction; with ``defer_rules`` (a pull pass) they are only marked pending, in
+        that transaction, and :meth:`classify_pending` classifies each once at the end."""
         groups: dict[TableSpec, dict[str, Any]] = defaultdict(dict)
         for rec in records:
             spec = SPECS.get(type(rec))
@@ -346,7 +355,11 @@ class Store:
                     patients = [r.id for r in recs]
             if touched:
                 self._refresh_threads(conn, sorted(touched))
-            if dirty:
+            if dirty and defer_rules:
+                conn.executemany("INSERT OR IGNORE INTO rules_pending (thread_id) VALUES (?)",
+                                 [(t,) for t in dirty])
+                self._stale_rules(dirty)
+            elif dirty:
                 self._classify_threads(conn, sorted(dirty), plain)
             if self._tracking and patients:
                 for chunk in _chunks(patients):
@@ -415,38 +428,42 @@ class Store:
     def rules(self) -> Rules:
         """The rules threads are classified with (loaded once per store)."""
         if self._rules is None:
-            try:
-                self._rules = load_rules()
-            except RulesError as exc:  # a broken user file must not stop the sync
-                log.warning("triage rules: %s; using the shipped rules", exc)
-                self._rules = default_rules()
+            self._rules = load_store_rules()
         return self._rules
 
-    def _classify_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
-                          plain: dict[tuple[str, str], str]) -> None:
-        """Set ``rules_priority`` / ``rules_category`` of threads: one classification each.
+    @property
+    def rules_shareable(self) -> bool:
+        """True when this store's rules are the ones any process loads (defaults + the user's
+        file), so a helper process (:class:`~triage_tui.cache.rules_worker.RulesWorker`)
+        classifies exactly as :meth:`classify_pending` would here."""
+        return not self._rules_given
 
-        The text is the subject and the thread's latest patient turn: the patient messages
-        since the last staff reply, or, when staff spoke last, the patient messages that reply
-        answered (a reply alone does not clear a flag; a patient follow-up after it replaces
-        what is classified). Staff text is never classified. Texts written in this batch come
-        from ``plain``; the others are decrypted.
+    def _rules_texts(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
+                     plain: dict[tuple[str, str], str], *, need_messages: bool = False
+                     ) -> list[tuple[str, str, str]]:
+        """``(thread id, subject, text)`` that the rules classify, for the stored threads among
+        ``thread_ids`` (with ``need_messages``: only those holding a message).
+
+        The text is the thread's latest patient turn: the patient messages since the last staff
+        reply, or, when staff spoke last, the patient messages that reply answered (a reply
+        alone does not clear a flag; a patient follow-up after it replaces what is
+        classified). Staff text is never classified. Texts written in this batch come from
+        ``plain``; the others are decrypted.
         """
-        rules: Rules | None = None  # loaded on the first thread that exists
         dec = self._c.decrypt
-        updates: list[tuple[str | None, str | None, str]] = []
+        out: list[tuple[str, str, str]] = []
+        head_sql = ("SELECT id, phi FROM threads WHERE id IN (SELECT value FROM json_each(?))"
+                    + (" AND message_count > 0" if need_messages else ""))
         for chunk in _chunks(thread_ids, 5000):
             js = json.dumps(list(chunk))
-            heads = conn.execute(
-                "SELECT id, phi FROM threads WHERE id IN (SELECT value FROM json_each(?))",
-                (js,)).fetchall()
+            heads = conn.execute(head_sql, (js,)).fetchall()
             if not heads:
                 continue
             convo: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
             for mid, tid, fp, blob in conn.execute(
                 "SELECT id, thread_id, from_patient, phi FROM messages "
                 "WHERE thread_id IN (SELECT value FROM json_each(?)) "
-                "ORDER BY thread_id, sent_ts, id", (js,)
+                "ORDER BY thread_id, sent_ts, id", (json.dumps([h[0] for h in heads]),)
             ):
                 convo[tid].append((mid, fp, blob))
             for tid, blob in heads:
@@ -465,14 +482,97 @@ class Store:
                         except (DecryptError, UnicodeDecodeError):
                             continue
                     texts.append(text)
-                if rules is None:
-                    rules = self.rules
-                c = classify(rules, subject, "\n\n".join(texts))
-                cat = c.rules_category.value if any(v > 0 for v in c.scores.values()) else None
-                updates.append((c.priority.value, cat, tid))
-        if updates:
+                out.append((tid, subject, "\n\n".join(texts)))
+        return out
+
+    def _classify_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
+                          plain: dict[tuple[str, str], str]) -> None:
+        """Set ``rules_priority`` / ``rules_category`` of threads now (see :meth:`_rules_texts`):
+        one classification each. A pending thread's result still being computed elsewhere
+        (:meth:`rules_pending`) is made stale: :meth:`apply_rules` will not write it."""
+        texts = self._rules_texts(conn, thread_ids, plain)
+        if not texts:
+            return
+        rules = self.rules  # loaded on the first thread that exists
+        self._stale_rules(t for t, _, _ in texts if t in self._rules_gen)
+        conn.executemany(
+            "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?",
+            [(*rules_codes(rules, subject, text), tid) for tid, subject, text in texts])
+
+    def _stale_rules(self, thread_ids: Iterable[str]) -> None:
+        """Threads changed: a classification read before this moment must not be written."""
+        self._rules_seq += 1
+        gen, seq = self._rules_gen, self._rules_seq
+        for t in thread_ids:
+            gen[t] = seq
+
+    def rules_pending(self, thread_ids: Sequence[str] | None = None, *,
+                      need_messages: bool = False) -> list[tuple[str, int, str, str]]:
+        """What :meth:`apply_rules` needs classified: ``(thread id, generation, subject, text)``
+        of the pending threads (among ``thread_ids``; default all) that are stored (with
+        ``need_messages``: and hold a message). Pass the generation back with the codes."""
+        with self._lock:
+            self._c  # noqa: B018
+            conn = self._conn
+            if thread_ids is None:
+                ids = [r[0] for r in conn.execute("SELECT thread_id FROM rules_pending")]
+            else:
+                ids = []
+                for chunk in _chunks(list(thread_ids)):
+                    ids += [r[0] for r in conn.execute(
+                        "SELECT thread_id FROM rules_pending "
+                        "WHERE thread_id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(chunk)),))]
+            gen = self._rules_gen
+            # setdefault: a thread handed out is tracked until its result is written, so that
+            # a change in between (even one classified at once) makes that result stale
+            return [(tid, gen.setdefault(tid, 0), subject, text) for tid, subject, text
+                    in self._rules_texts(conn, ids, {}, need_messages=need_messages)]
+
+    def apply_rules(self, results: Sequence[tuple[str, int, str, str | None]]) -> int:
+        """Write ``(thread id, generation, rules_priority, rules_category)`` computed from
+        :meth:`rules_pending` and clear those threads' pending marks, in one transaction.
+        A result whose thread changed since it was read is dropped (the thread stays pending).
+        Returns the number written."""
+        with self._tx() as conn:
+            gen = self._rules_gen
+            fresh = [(p, c, tid) for tid, g, p, c in results if gen.get(tid, 0) == g]
+            if not fresh:
+                return 0
             conn.executemany(
-                "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", updates)
+                "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", fresh)
+            done = [tid for _, _, tid in fresh]
+            for chunk in _chunks(done):
+                conn.execute("DELETE FROM rules_pending WHERE thread_id IN "
+                             "(SELECT value FROM json_each(?))", (json.dumps(list(chunk)),))
+            for tid in done:
+                gen.pop(tid, None)
+            return len(fresh)
+
+    def classify_pending(self, chunk: int = 2000) -> int:
+        """Classify here the threads :meth:`upsert` (``defer_rules``) left pending, once each,
+        in transactions of ``chunk`` threads (UI reads wait for one chunk at most). Pending
+        marks are durable: what an interrupted pass left is done by the next call. Marks of
+        threads not stored (messages whose header has not come) are dropped: storing the header
+        marks the thread again. Returns the number of threads classified."""
+        with self._lock:
+            self._c  # noqa: B018
+            ids = [r[0] for r in self._conn.execute("SELECT thread_id FROM rules_pending")]
+        done = 0
+        for part in _chunks(ids, chunk):
+            todo = self.rules_pending(part)
+            rules = self.rules if todo else None
+            done += self.apply_rules([(tid, g, *rules_codes(rules, subject, text))
+                                      for tid, g, subject, text in todo])
+            have = {t[0] for t in todo}
+            orphans = [t for t in part if t not in have]
+            if orphans:
+                with self._tx() as conn:
+                    conn.execute(
+                        "DELETE FROM rules_pending WHERE thread_id IN "
+                        "(SELECT value FROM json_each(?)) AND thread_id NOT IN "
+                        "(SELECT id FROM threads)", (json.dumps(orphans),))
+        return done
 
     def reclassify(self, thread_ids: Sequence[str] | None = None, *,
                    conn: sqlite3.Connection | None = None) -> int:

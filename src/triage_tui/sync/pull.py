@@ -20,6 +20,11 @@ How a pass over one type works (``Puller._pull_type``):
   ``_since`` = the server time of the last check (the first check starts at the first pull),
   a small ``_count``, so a check with nothing new is one request per queue type. Servers
   without type history turn the check off; nothing else depends on it.
+* The triage rules run about once per thread per pass, not once per page that touches it:
+  pages are stored with ``defer_rules`` (the touched threads are marked pending, durably, in
+  the page's transaction) and :class:`_RulesPass` classifies them: in a helper process while
+  pages still arrive when the pass is big, else at the end of the pass; also when the pass
+  fails. What a crash leaves pending is classified by the next pass.
 * Threads and Tasks referencing a patient the cache does not hold trigger one batched
   ``Patient?_id=a,b,c`` search per 100 ids (never one request per thread).
 """
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from triage_tui.cache import rules_worker
 from triage_tui.cache.api import CacheAPI, Record
 from triage_tui.domain.fhir import (
     MalformedResource,
@@ -58,6 +64,7 @@ DEFAULT_TYPES: tuple[str, ...] = (
 )
 QUEUE_TYPES: tuple[str, ...] = ("Communication", "Task")
 PATIENT_BATCH = 100
+WORKER_PAGE = 500  # a Communication page this full starts the rules worker (if allowed)
 
 
 @dataclass(slots=True)
@@ -96,6 +103,7 @@ class Puller:
         self, client: FhirClient, store: CacheAPI, *, page_size: int = 1000,
         overlap: timedelta = timedelta(seconds=0.5), types: Iterable[str] = DEFAULT_TYPES,
         on_progress: Callable[[str, int], None] | None = None, history_page_size: int = 100,
+        rules_worker: bool | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -106,6 +114,10 @@ class Puller:
         self._flat_threads: dict[str, str] = {}  # message id -> thread id (flat servers)
         self.history_page_size = history_page_size
         self.history_unsupported = False
+        # Classify in a helper process: None = when a pass is big (a full page of
+        # Communications) and the machine has a second CPU; True/False = always/never.
+        self.rules_worker = rules_worker
+        self._rules = _RulesPass(store, False)
 
     # --- public ------------------------------------------------------------------------------
 
@@ -113,9 +125,24 @@ class Puller:
         """One complete pass over every type. Raises on network errors (cursors stay safe)."""
         before = self.client.requests
         result = PullResult()
-        for rtype in self.types:
-            result.merge(await self._pull_type(rtype))
-        await self._fill_missing_patients(result)
+        self._rules = _RulesPass(self.store, self.rules_worker)
+        try:
+            for rtype in self.types:
+                result.merge(await self._pull_type(rtype))
+            await self._fill_missing_patients(result)
+        except Exception:
+            # Stored pages stay stored: classify their threads now (best effort; they are
+            # pending on disk, so a failure here or a crash leaves them to the next pass).
+            try:
+                await self._rules.finish()
+            except Exception:  # noqa: BLE001 - the pull's own error is the one to raise
+                log.warning("classifying pulled threads failed", exc_info=True)
+            raise
+        except BaseException:  # cancelled: the pending marks stay for the next pass
+            self._rules.abort()
+            raise
+        # Each thread this pass (or an interrupted earlier one) stored, classified once.
+        await self._rules.finish()
         result.requests = self.client.requests - before
         result.complete = True
         return result
@@ -283,6 +310,8 @@ class Puller:
                     fetch.cancel()
                 raise
             result.merge(page)
+            if rtype == "Communication":
+                self._rules.stored(page.thread_ids, big=len(resources) >= WORKER_PAGE)
             fetched += len(resources)
             if self.on_progress is not None:
                 self.on_progress(rtype, fetched)
@@ -354,7 +383,8 @@ class Puller:
         if roles:
             records.extend(await asyncio.to_thread(self._apply_roles, roles))
         if records:
-            result.changed += await asyncio.to_thread(self.store.upsert, records)
+            result.changed += await asyncio.to_thread(self.store.upsert, records,
+                                                      defer_rules=True)
         if retracted:
             result.deleted += await asyncio.to_thread(self.store.delete, rtype, retracted)
         for r in records:
@@ -478,3 +508,104 @@ def _pool(value: str) -> Any:
         return Pool(value)
     except ValueError:
         return None
+
+
+class _RulesPass:
+    """Classifies the threads one pull pass stores (see ``Store.upsert(defer_rules=True)``).
+
+    Small passes: everything at the end, in this process (``store.classify_pending``). Big
+    passes (a Communication page of :data:`WORKER_PAGE` resources or more) start a
+    :class:`~triage_tui.cache.rules_worker.RulesWorker` that loads the rules and classifies on
+    another core while pages are still fetched: a thread goes to it once the page after the one
+    that last touched it has been stored (its messages are then mostly all there; a later page
+    that touches it again makes that result stale and it goes again). At the end what is still
+    pending goes to the worker, and anything it could not do (stale, failed) is classified
+    here. The worker is stopped at the end of the pass.
+    """
+
+    def __init__(self, store: CacheAPI, worker: bool | None) -> None:
+        self.store = store
+        self.allowed = worker is not False and rules_worker.available() and bool(
+            getattr(store, "rules_shareable", False))
+        self.force = worker is True
+        self.worker: rules_worker.RulesWorker | None = None
+        self.waiting: set[str] = set()  # touched by the last page: not handed out yet
+        self.queue: asyncio.Queue[set[str] | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    def stored(self, thread_ids: set[str], *, big: bool) -> None:
+        """A page touching ``thread_ids`` was stored (and its rules marked pending)."""
+        if self.task is None and self.allowed and (big or self.force):
+            self._start()
+        ready, self.waiting = self.waiting - thread_ids, set(thread_ids)
+        if ready and self.task is not None:
+            self.queue.put_nowait(ready)
+
+    def _start(self) -> None:
+        worker = rules_worker.RulesWorker()
+        try:
+            worker.start()
+        except rules_worker.RulesWorkerError as exc:
+            log.info("%s; classifying in this process", exc)
+            self.allowed = False
+            return
+        self.worker = worker
+        self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        """Hand ready threads to the worker, a batch at a time, and write the results."""
+        while True:
+            ids = await self.queue.get()
+            last = ids is None
+            while not self.queue.empty():  # merge what queued up meanwhile
+                more = self.queue.get_nowait()
+                if more is None:
+                    last = True
+                else:
+                    ids = (ids or set()) | more
+            if last:  # the end of the pass: every pending thread, with messages or not
+                await self._classify(None, need_messages=False)
+                return
+            if ids:
+                await self._classify(sorted(ids), need_messages=True)
+
+    async def _classify(self, ids: list[str] | None, *, need_messages: bool) -> None:
+        worker = self.worker
+        if worker is None:
+            return
+        todo = await asyncio.to_thread(self.store.rules_pending, ids,
+                                       need_messages=need_messages)
+        for i in range(0, len(todo), 2000):
+            part = todo[i:i + 2000]
+            try:
+                codes = await asyncio.to_thread(worker.classify, [(s, t) for _, _, s, t in part])
+            except rules_worker.RulesWorkerError as exc:
+                log.info("%s; classifying in this process", exc)
+                self.worker = None  # not restarted in this pass: finish() classifies here
+                await asyncio.to_thread(worker.kill)
+                return
+            await asyncio.to_thread(self.store.apply_rules,
+                                    [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)])
+
+    async def finish(self) -> None:
+        """Classify everything still pending (this pass's and an interrupted one's)."""
+        try:
+            if self.task is not None:
+                self.queue.put_nowait(None)  # the rest, including threads without messages
+                await self.task
+        finally:
+            await asyncio.to_thread(self.close)
+        await asyncio.to_thread(self.store.classify_pending)
+
+    def close(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.close()
+
+    def abort(self) -> None:
+        """The pass was cancelled: stop at once (the pending marks stay on disk)."""
+        if self.task is not None:
+            self.task.cancel()
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.kill()

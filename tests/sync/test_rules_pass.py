@@ -1,0 +1,170 @@
+"""The triage rules during a pull pass: each stored thread classified once per pass (in a
+helper process when the pass is big), and none left unclassified by an interrupted pass."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from triage_tui.cache import rules_worker
+from triage_tui.sync.pull import Puller
+
+from .conftest import open_cache, plain_rows
+
+needs_worker = pytest.mark.skipif(not rules_worker.available(),
+                                  reason="the rules worker needs POSIX and a second CPU")
+
+
+def _rules(store) -> dict[str, tuple[str | None, str | None]]:
+    return {t: (p, c) for t, p, c in plain_rows(
+        store, "SELECT id, rules_priority, rules_category FROM threads")}
+
+
+def _pending(store) -> list[str]:
+    return [r[0] for r in plain_rows(store, "SELECT thread_id FROM rules_pending")]
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch):
+    from triage_tui.cache import crypto
+
+    monkeypatch.setattr(crypto, "DEFAULT_SCRYPT", crypto.ScryptParams(n=2**10, r=8, p=1))
+
+
+async def _reference(server, tmp_path, client) -> dict[str, tuple[str | None, str | None]]:
+    """Rules of every thread after one uninterrupted pass classified in this process."""
+    ref = open_cache(server, tmp_path, user="reference")
+    try:
+        await Puller(client, ref, rules_worker=False).pull()
+        rules = _rules(ref)
+    finally:
+        ref.close()
+    assert len(rules) == 40 and all(p is not None for p, _ in rules.values())
+    return rules
+
+
+async def test_crash_mid_pass_then_resume_classifies_everything(synth_server, tmp_path,
+                                                                fast_kdf):
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        p = Puller(client, store, page_size=15, overlap=timedelta(0), rules_worker=False)
+        calls = {"n": 0}
+        real = client.search
+
+        async def crash(rtype, params):
+            calls["n"] += 1
+            if rtype == "Communication" and calls["n"] > 5:
+                raise asyncio.CancelledError  # as if the process died: nothing runs after
+            return await real(rtype, params)
+
+        client.search = crash  # type: ignore[method-assign]
+        with pytest.raises(asyncio.CancelledError):
+            await p.pull()
+        client.search = real  # type: ignore[method-assign]
+        stored = _rules(store)
+        assert stored and _pending(store)  # some threads stored, their rules still to do
+        assert all(p is None for t, (p, _) in stored.items() if t in _pending(store))
+        store.close()
+
+        store = open_cache(synth_server, tmp_path)  # a new process: only the disk remembers
+        await Puller(client, store, page_size=15, overlap=timedelta(0),
+                     rules_worker=False).pull()
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()
+
+
+async def test_failed_pass_classifies_what_it_stored(synth_server, tmp_path, fast_kdf):
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        store = open_cache(synth_server, tmp_path)
+        real = client.search
+        calls = {"n": 0}
+
+        async def flaky(rtype, params):
+            calls["n"] += 1
+            if rtype == "Communication" and calls["n"] > 5:
+                raise RuntimeError("network gone")
+            return await real(rtype, params)
+
+        client.search = flaky  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            await Puller(client, store, page_size=15, overlap=timedelta(0)).pull()
+        client.search = real  # type: ignore[method-assign]
+        stored = _rules(store)
+        assert stored and _pending(store) == []
+        assert all(p is not None for p, _ in stored.values())
+        store.reclassify()  # what the rules say of the stored data now: nothing changes
+        assert _rules(store) == stored
+        store.close()
+
+
+@needs_worker
+async def test_worker_classifies_like_this_process(synth_server, tmp_path, fast_kdf,
+                                                   monkeypatch):
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    batches: list[int] = []
+    real_classify = rules_worker.RulesWorker.classify
+
+    def counting(self, items):
+        batches.append(len(items))
+        return real_classify(self, items)
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "classify", counting)
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert sum(batches) >= 40  # every thread went through the worker at least once
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()
+
+
+@needs_worker
+async def test_worker_failure_falls_back_to_this_process(synth_server, tmp_path, fast_kdf,
+                                                         monkeypatch):
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    def broken(self, items):
+        raise rules_worker.RulesWorkerError("rules worker failed: test")
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "classify", broken)
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()
+
+
+@needs_worker
+def test_rules_worker_process():
+    rules = rules_worker.load_store_rules()
+    items = [("Refill request", "my lips are swelling since the new pill"),
+             ("Cita", "Tengo dolor de pecho ✓\n\nmás texto"),
+             ("", "")]
+    w = rules_worker.RulesWorker()
+    w.start()
+    try:
+        assert w.classify(items) == [rules_worker.rules_codes(rules, s, t) for s, t in items]
+        assert w.classify([]) == []
+    finally:
+        w.close()
+    assert not w.running
