@@ -3,9 +3,14 @@ triage_holdout8.jsonl, each written by an independent author who read only the l
 definitions (see tests/data/README.md).
 
 From round 2 the older sets (the corpus, holdout2-6) are tuning data: see test_evaluation.py.
-These two sets are evaluated once, by the maintainer, after the rules are frozen; until then
-the target test is marked "not yet evaluated". Only aggregates are printed (never a row). Run
-with ``-s`` to see the tables. The tests skip when the files do not exist yet.
+These two sets were evaluated once, by the maintainer, after the rules were frozen at 17781a7.
+Only aggregates are printed (never a row). Run with ``-s`` to see the tables.
+
+The one evaluation (rules of 17781a7; urgent recall, false-positive rate, macro-F1):
+
+- holdout7: 48/58 = 0.828, 12/262 = 0.046, 0.855
+- holdout8: 63/65 = 0.969, 23/255 = 0.090, 0.873
+- combined: 111/123 = 0.902, 35/517 = 0.068, 0.864  (all dev sets at the freeze: 266/266, 33/1418)
 
 History: the previous never-tuned evaluation (holdout5 + holdout6, rules of c85d844; urgent
 recall, false-positive rate, macro-F1), after which those two sets became dev data:
@@ -55,14 +60,29 @@ def test_shapes(sets):
         assert all(("spanish" in r["tags"]) == (r["language"] == "es") for r in rows), name
 
 
+# Floors at the one evaluation's figures: a later change that loses ground shows here.
+FLOORS = {"holdout7": (48 / 58, 12 / 262, 0.855), "holdout8": (63 / 65, 23 / 255, 0.873),
+          "combined": (111 / 123, 35 / 517, 0.864)}
+
+
 def test_report(sets, combined):
     for name, rows in sets.items():
         print(_table(f"{name} (never tuned on)", _metrics(rows)))
     print(_table("never tuned on: holdout7 + holdout8", combined))
     assert combined["n"] == sum(len(rows) for rows in sets.values())
+    figures = {name: _metrics(rows) for name, rows in sets.items()} | {"combined": combined}
+    for name, (recall, fpr, f1) in FLOORS.items():
+        m = figures[name]
+        assert m["urgent_recall"] >= recall - 1e-9, name
+        assert m["urgent_fpr"] <= fpr + 1e-9, name
+        assert m["macro_f1"] >= f1 - 5e-4, name
 
 
-@pytest.mark.xfail(reason="not yet evaluated", strict=False)
+@pytest.mark.xfail(
+    reason="issue 5 urgent-recall target missed on never-tuned text (holdout7 + holdout8, rules of "
+    "17781a7): 111/123 = 0.902 < 0.98 (FPR 35/517 = 0.068 <= 0.10 and macro-F1 0.864 >= 0.85 met)",
+    strict=False,
+)
 def test_issue_targets_on_never_tuned(combined):
     assert combined["urgent_recall"] >= 0.98
     assert combined["urgent_fpr"] <= 0.10
