@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -39,7 +40,8 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def _encoder(tp: Any) -> Callable[[Any], Any]:
+def _encoder(tp: Any) -> Callable[[Any], Any] | None:
+    """How a field's value is stored; None: as it is (str, int, float)."""
     base = _base_type(tp)
     if base is datetime or base is date:
         return lambda v: None if v is None else v.isoformat()
@@ -47,7 +49,11 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
         return lambda v: None if v is None else v.value
     if base is bool:
         return lambda v: None if v is None else int(v)
-    return lambda v: v
+    return None
+
+
+def _same(v: Any) -> Any:
+    return v
 
 
 def _decoder(tp: Any) -> Callable[[Any], Any]:
@@ -88,16 +94,25 @@ class TableSpec:
         hints = typing.get_type_hints(self.cls)
         names = [f.name for f in dataclasses.fields(self.cls)]
         assert set(names) == set(self.plain) | set(self.phi), self.table
-        object.__setattr__(self, "_enc", {n: _encoder(hints[n]) for n in names})
+        enc = {n: _encoder(hints[n]) for n in names}
+        object.__setattr__(self, "_enc", {n: f or _same for n, f in enc.items()})
         object.__setattr__(self, "_dec", {n: _decoder(hints[n]) for n in names})
+        # plain_values: one attrgetter call, then only the columns that need converting
+        get = operator.attrgetter(*self.plain)
+        object.__setattr__(self, "_get_plain", get if len(self.plain) > 1 else
+                           (lambda rec: (get(rec),)))
+        object.__setattr__(self, "_conv_plain", tuple(
+            (i, enc[n]) for i, n in enumerate(self.plain) if enc[n] is not None))
 
     @property
     def columns(self) -> tuple[str, ...]:
         return (*self.plain, *self.extra, "phi")
 
     def plain_values(self, rec: Any) -> list[Any]:
-        enc = self._enc  # type: ignore[attr-defined]
-        return [enc[n](getattr(rec, n)) for n in self.plain]
+        vals = list(self._get_plain(rec))  # type: ignore[attr-defined]
+        for i, f in self._conv_plain:  # type: ignore[attr-defined]
+            vals[i] = f(vals[i])
+        return vals
 
     def extra_values(self, rec: Any) -> list[Any]:
         if self.table == "messages":

@@ -74,6 +74,11 @@ def parse_instant(value: Any) -> datetime | None:
     """FHIR instant/dateTime/date -> aware UTC datetime; None when absent or unparseable."""
     if not isinstance(value, str) or not value:
         return None
+    if value[-1] == "Z" and value[10:11] == "T":  # the usual instant: one C call
+        try:
+            return _fromiso(value)
+        except ValueError:
+            pass
     v = value.strip()
     if v.endswith("Z"):
         v = v[:-1] + "+00:00"
@@ -89,6 +94,9 @@ def parse_instant(value: Any) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+_fromiso = datetime.fromisoformat  # "...Z" gives tzinfo=UTC (Python 3.11+)
 
 
 def format_instant(dt: datetime) -> str:
@@ -227,8 +235,9 @@ def _patient_of_communication(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _thread(res: dict[str, Any]) -> Thread:
-    rid, version, last = _meta(res)
+def _thread(res: dict[str, Any], meta: tuple[str, str, datetime | None] | None = None
+            ) -> Thread:
+    rid, version, last = meta or _meta(res)
     pid = _patient_of_communication(res)
     if not pid:
         raise MalformedResource("Communication", rid, "thread without a patient subject")
@@ -240,8 +249,9 @@ def _thread(res: dict[str, Any]) -> Thread:
     )
 
 
-def _message(res: dict[str, Any], thread_id: str, text: str) -> Message:
-    rid, version, last = _meta(res)
+def _message(res: dict[str, Any], thread_id: str, text: str,
+             meta: tuple[str, str, datetime | None] | None = None) -> Message:
+    rid, version, last = meta or _meta(res)
     sender = ref_str(res.get("sender"))
     if not sender:
         raise MalformedResource("Communication", rid, "message without a sender")
@@ -266,9 +276,10 @@ def parse_communication(
     chain replies by ``inResponseTo``); when it cannot, the chain's first known message id is
     used as the thread id.
     """
-    rid, version, last = _meta(res)
+    meta = _meta(res)
+    rid, version, last = meta
     if is_thread_header(res):
-        return [_thread(res)]
+        return [_thread(res, meta)]
     text = _payload_text(res)
     if text is None:
         if res.get("partOf") and not res.get("payload"):
@@ -277,7 +288,7 @@ def parse_communication(
     for part in res.get("partOf") or ():
         tid = ref_id(part, "Communication")
         if tid:
-            return [_message(res, tid, text)]
+            return [_message(res, tid, text, meta)]
     if res.get("partOf"):
         raise MalformedResource("Communication", rid, "partOf is not a Communication")
     # Flat model: answers join the thread of the message they answer; others start a thread.
@@ -288,7 +299,7 @@ def parse_communication(
             break
     if irt:
         tid = (resolve_thread(irt) if resolve_thread else None) or irt
-        return [_message(res, tid, text)]
+        return [_message(res, tid, text, meta)]
     pid = _patient_of_communication(res)
     if not pid:
         raise MalformedResource("Communication", rid, "message without a patient")
@@ -299,7 +310,7 @@ def parse_communication(
         priority=_priority(res), status="in-progress",
         created=parse_instant(res.get("sent")) or last, updated=last, has_header=False,
     )
-    return [thread, _message(res, rid, text)]
+    return [thread, _message(res, rid, text, meta)]
 
 
 def parse_task(res: dict[str, Any]) -> Task:

@@ -51,6 +51,7 @@ from triage_tui.domain.fhir import (
     parse_records,
     parse_role,
 )
+from triage_tui.domain.gcpause import relaxed_gc
 from triage_tui.domain.models import Message, Patient, Practitioner, Task, Thread
 from triage_tui.sync.client import FhirClient, next_link
 from triage_tui.sync.errors import FhirHTTPError, OfflineError, SyncError
@@ -123,6 +124,10 @@ class Puller:
 
     async def pull(self) -> PullResult:
         """One complete pass over every type. Raises on network errors (cursors stay safe)."""
+        with relaxed_gc():  # pages of parsed JSON: see gcpause.relaxed_gc
+            return await self._pull()
+
+    async def _pull(self) -> PullResult:
         before = self.client.requests
         result = PullResult()
         self._rules = _RulesPass(self.store, self.rules_worker)
@@ -348,6 +353,36 @@ class Puller:
     async def _apply(self, rtype: str, resources: list[dict[str, Any]],
                      seen: set[tuple[str, str]]) -> PullResult:
         result = PullResult()
+        records, retracted, roles = self._parse_page(rtype, resources, seen, result)
+        if roles:
+            records.extend(await asyncio.to_thread(self._apply_roles, roles))
+        if records:
+            result.changed += await asyncio.to_thread(self.store.upsert, records,
+                                                      defer_rules=True)
+        if retracted:
+            result.deleted += await asyncio.to_thread(self.store.delete, rtype, retracted)
+        for r in records:
+            if isinstance(r, Thread):
+                result.thread_ids.add(r.id)
+                result.patient_ids.add(r.patient_id)
+            elif isinstance(r, Message | Task):
+                result.thread_ids.add(r.thread_id)
+                if isinstance(r, Task) and r.patient_id:
+                    result.patient_ids.add(r.patient_id)
+            elif isinstance(r, Patient):
+                result.patient_ids.add(r.id)
+            elif hasattr(r, "patient_id"):
+                result.patient_ids.add(r.patient_id)  # type: ignore[union-attr]
+        if rtype == "Communication":
+            result.thread_ids.update(retracted)
+        if records or retracted:
+            result.per_type[rtype] = result.changed + result.deleted
+        return result
+
+    def _parse_page(self, rtype: str, resources: list[dict[str, Any]],
+                    seen: set[tuple[str, str]], result: PullResult
+                    ) -> tuple[list[Record], list[str], list[RoleInfo]]:
+        """Records, retracted ids and practitioner roles of a page (new id + versions only)."""
         records: list[Record] = []
         retracted: list[str] = []
         roles: list[RoleInfo] = []
@@ -380,30 +415,7 @@ class Puller:
                     self._flat_threads[r.id] = r.thread_id
                     self.store.set_meta(f"sync.flat.{r.id}", r.thread_id)
             records.extend(recs)
-        if roles:
-            records.extend(await asyncio.to_thread(self._apply_roles, roles))
-        if records:
-            result.changed += await asyncio.to_thread(self.store.upsert, records,
-                                                      defer_rules=True)
-        if retracted:
-            result.deleted += await asyncio.to_thread(self.store.delete, rtype, retracted)
-        for r in records:
-            if isinstance(r, Thread):
-                result.thread_ids.add(r.id)
-                result.patient_ids.add(r.patient_id)
-            elif isinstance(r, Message | Task):
-                result.thread_ids.add(r.thread_id)
-                if isinstance(r, Task) and r.patient_id:
-                    result.patient_ids.add(r.patient_id)
-            elif isinstance(r, Patient):
-                result.patient_ids.add(r.id)
-            elif hasattr(r, "patient_id"):
-                result.patient_ids.add(r.patient_id)  # type: ignore[union-attr]
-        if rtype == "Communication":
-            result.thread_ids.update(retracted)
-        if records or retracted:
-            result.per_type[rtype] = result.changed + result.deleted
-        return result
+        return records, retracted, roles
 
     # --- flat threads, practitioners' pools, missing patients --------------------------------
 
