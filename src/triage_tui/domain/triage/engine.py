@@ -881,24 +881,40 @@ def classify(
     cspans: list[tuple[int, int]] = []
     sym: list[tuple[int, int, _Owner]] = []
     cmemo = cp.cat_memo
-    for m in tt.rx.finditer(norm):
-        g = m.group()
-        split = cmemo.get(g)
-        if split is None:
-            split = _split_owners(cp, g)
-        a, b = m.span()
-        if (
-            uspans and u_lo <= a and b <= u_hi
-            and any(ua <= a and b <= ub and ub - ua > b - a for ua, ub in uspans)
-        ):
-            continue  # "chest" inside "chest pain": the longer phrase speaks
-        cat_owners, sym_owners = split
-        for owner in cat_owners:
-            raw.append((a, b, g, owner))
-        for owner in sym_owners:
-            sym.append((a, b, owner))
-        if uspans and cat_owners:
-            cspans.append((a, b))
+    raw_append = raw.append
+    if not uspans:
+        # the usual case (no urgent term): no span to test against
+        for m in tt.rx.finditer(norm):
+            g = m.group()
+            split = cmemo.get(g)
+            if split is None:
+                split = _split_owners(cp, g)
+            a, b = m.span()
+            cat_owners, sym_owners = split
+            for owner in cat_owners:
+                raw_append((a, b, g, owner))
+            if sym_owners:
+                for owner in sym_owners:
+                    sym.append((a, b, owner))
+    else:
+        for m in tt.rx.finditer(norm):
+            g = m.group()
+            split = cmemo.get(g)
+            if split is None:
+                split = _split_owners(cp, g)
+            a, b = m.span()
+            if (
+                u_lo <= a and b <= u_hi
+                and any(ua <= a and b <= ub and ub - ua > b - a for ua, ub in uspans)
+            ):
+                continue  # "chest" inside "chest pain": the longer phrase speaks
+            cat_owners, sym_owners = split
+            for owner in cat_owners:
+                raw_append((a, b, g, owner))
+            for owner in sym_owners:
+                sym.append((a, b, owner))
+            if cat_owners:
+                cspans.append((a, b))
     if cspans:
         # "emergency" inside "emergency contact", "seizure" inside "seizure meds"
         shadowed = {
@@ -961,7 +977,8 @@ def classify(
     # matches after a second-request marker ("also", "PS") that follows a first request weigh less
     sec_from = len(norm) + 1
     if cp.secondary is not None and st.secondary_weight != 1.0 and raw:
-        first = next((r[0] for r in raw if r[0] >= text_start), None)  # raw is in text order
+        i = bisect_left(raw, text_start, key=_START)  # raw is in text order
+        first = raw[i][0] if i < len(raw) else None
         # a marker after the last match changes nothing: search up to there only (and not at
         # all when no match follows the first one)
         if first is not None and raw[-1][0] > first:
@@ -1021,9 +1038,11 @@ def classify(
     if scores:
         cw = cp.category_weight
         for cat in scores:
-            scores[cat] *= cw.get(cat.value, 1.0)
+            scores[cat] *= cw.get(cat, 1.0)  # a StrEnum member finds its value's key
         best = max(scores.values())
-        rules_category = next(c for c in _TIE_ORDER if scores.get(c, 0.0) == best)
+        for rules_category in _TIE_ORDER:
+            if scores.get(rules_category, 0.0) == best:
+                break
     else:
         rules_category = st.default_category
 
