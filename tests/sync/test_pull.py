@@ -55,7 +55,7 @@ async def test_pull_resumes_after_interruption(server, client, store):
     # zero overlap: the whole toy practice was written within one second
     p = Puller(client, store, page_size=20, overlap=timedelta(0))
     calls = {"n": 0}
-    real = client.search
+    real = client.search_page
 
     async def flaky(rtype, params):
         calls["n"] += 1
@@ -63,10 +63,10 @@ async def test_pull_resumes_after_interruption(server, client, store):
             raise RuntimeError("crash")
         return await real(rtype, params)
 
-    client.search = flaky  # type: ignore[method-assign]
+    client.search_page = flaky  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         await p.pull()
-    client.search = real  # type: ignore[method-assign]
+    client.search_page = real  # type: ignore[method-assign]
     partial = store.get_cursor("Communication")
     assert partial is not None  # checkpointed mid-type
     reset_stats(server)

@@ -56,7 +56,7 @@ async def test_crash_mid_pass_then_resume_classifies_everything(synth_server, tm
         store = open_cache(synth_server, tmp_path)
         p = Puller(client, store, page_size=15, overlap=timedelta(0), rules_worker=False)
         calls = {"n": 0}
-        real = client.search
+        real = client.search_page
 
         async def crash(rtype, params):
             calls["n"] += 1
@@ -64,10 +64,10 @@ async def test_crash_mid_pass_then_resume_classifies_everything(synth_server, tm
                 raise asyncio.CancelledError  # as if the process died: nothing runs after
             return await real(rtype, params)
 
-        client.search = crash  # type: ignore[method-assign]
+        client.search_page = crash  # type: ignore[method-assign]
         with pytest.raises(asyncio.CancelledError):
             await p.pull()
-        client.search = real  # type: ignore[method-assign]
+        client.search_page = real  # type: ignore[method-assign]
         stored = _rules(store)
         assert stored and _pending(store)  # some threads stored, their rules still to do
         assert all(p is None for t, (p, _) in stored.items() if t in _pending(store))
@@ -88,7 +88,7 @@ async def test_failed_pass_classifies_what_it_stored(synth_server, tmp_path, fas
 
     async with FhirClient(synth_server.base_url, TOKEN) as client:
         store = open_cache(synth_server, tmp_path)
-        real = client.search
+        real = client.search_page
         calls = {"n": 0}
 
         async def flaky(rtype, params):
@@ -97,10 +97,10 @@ async def test_failed_pass_classifies_what_it_stored(synth_server, tmp_path, fas
                 raise RuntimeError("network gone")
             return await real(rtype, params)
 
-        client.search = flaky  # type: ignore[method-assign]
+        client.search_page = flaky  # type: ignore[method-assign]
         with pytest.raises(RuntimeError):
             await Puller(client, store, page_size=15, overlap=timedelta(0)).pull()
-        client.search = real  # type: ignore[method-assign]
+        client.search_page = real  # type: ignore[method-assign]
         stored = _rules(store)
         assert stored and _pending(store) == []
         assert all(p is not None for p, _ in stored.values())

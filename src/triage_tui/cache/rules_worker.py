@@ -31,6 +31,7 @@ from pathlib import Path
 from triage_tui.domain.triage import Rules, RulesError, classify, default_rules, load_rules
 
 log = logging.getLogger(__name__)
+NICE = 10  # the child's niceness increment
 
 # A text still non-ASCII after folding ("✓") makes the engine compile its Unicode regex
 # variants (~0.7 s) now, while the sync is still fetching, not in the first batch that has one.
@@ -175,6 +176,10 @@ class RulesWorker:
 
 def main() -> None:
     """The child: classify batches from stdin until EOF."""
+    try:
+        os.nice(NICE)  # the sync and the UI come first; this only has to finish with the pass
+    except (AttributeError, OSError):
+        pass
     rules = load_store_rules()
     rules_codes(rules, *_WARM)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

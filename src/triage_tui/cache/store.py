@@ -216,16 +216,26 @@ class Store:
         return c
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction. ``durable=False``: commit without waiting for the disk
+        (``synchronous=NORMAL``) for copies of server data, which the next pull fetches again
+        if a power cut loses the last commits (WAL: the file stays consistent, and what is lost
+        is a suffix: a page with its cursor). The outbox, drafts and audit stay ``FULL``."""
         with self._lock:
             self._c  # noqa: B018 - refuse writes when locked
-            self._conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous=FULL")
             self._writes += 1
             self._data_version = self._pragma_data_version()
 
@@ -315,12 +325,15 @@ class Store:
                 self._conn.execute("PRAGMA secure_delete=OFF")
 
     # --- records -----------------------------------------------------------------------------
-    def upsert(self, records: Sequence[Record], *, defer_rules: bool = False) -> int:
+    def upsert(self, records: Sequence[Record], *, defer_rules: bool = False,
+               cursor: tuple[str, str] | None = None) -> int:
         """Insert or replace records (same id + version: no change); returns the count changed.
 
         Threads whose subject or messages changed are classified by the triage rules in the
         same transaction; with ``defer_rules`` (a pull pass) they are only marked pending, in
-        that transaction, and :meth:`classify_pending` classifies each once at the end."""
+        that transaction, and :meth:`classify_pending` classifies each once at the end.
+        ``cursor``: ``(resource type, value)`` set in the same transaction (a pull's checkpoint
+        after the page it covers). Not ``synchronous=FULL``: see :meth:`_tx`."""
         groups: dict[TableSpec, dict[str, Any]] = defaultdict(dict)
         for rec in records:
             spec = SPECS.get(type(rec))
@@ -328,13 +341,17 @@ class Store:
                 raise TypeError(f"cannot store {type(rec).__name__}")
             groups[spec][rec.id] = rec  # the last of duplicate ids wins
         changed = 0
-        touched: set[str] = set()
+        touched: set[str] = set()  # threads whose message columns need recomputing
+        task_touched: set[str] = set()  # ... whose task columns do
         dirty: set[str] = set()
         patients: list[str] = []
         plain: dict[tuple[str, str], str] = {}  # (table, id) -> text of this batch: no decrypt
-        with self._tx() as conn:
+        with self._tx(durable=False) as conn:
+            if cursor is not None:
+                conn.execute("INSERT OR REPLACE INTO cursors (resource_type, value) VALUES (?, ?)",
+                             cursor)
             for spec, by_id in groups.items():
-                recs = self._changed(conn, spec, by_id)
+                recs, new = self._changed(conn, spec, by_id)
                 if not recs:
                     continue
                 changed += len(recs)
@@ -343,18 +360,28 @@ class Store:
                     ids = {r.thread_id for r in recs}
                     touched |= ids
                     dirty |= ids
-                    plain.update((("messages", r.id), r.text) for r in recs)
+                    if not defer_rules:
+                        plain.update((("messages", r.id), r.text) for r in recs)
                 elif spec.table == "threads":
-                    ids = {r.id for r in recs}
-                    touched |= ids
-                    dirty |= ids
-                    plain.update((("threads", r.id), r.subject) for r in recs)
+                    dirty |= {r.id for r in recs}
+                    # a stored thread keeps its message/task columns; a new one has none yet,
+                    # unless its messages or task came first
+                    early = self._with_children(conn, new)
+                    touched |= early
+                    task_touched |= early
+                    if not defer_rules:
+                        plain.update((("threads", r.id), r.subject) for r in recs)
                 elif spec.table == "tasks":
-                    touched |= {r.thread_id for r in recs}
+                    task_touched |= {r.thread_id for r in recs}
                 elif spec.table == "patients":
                     patients = [r.id for r in recs]
-            if touched:
-                self._refresh_threads(conn, sorted(touched))
+            both = touched & task_touched
+            if both:
+                self._refresh_threads(conn, sorted(both))
+            if touched - both:
+                self._refresh_threads(conn, sorted(touched - both), tasks=False)
+            if task_touched - both:
+                self._refresh_threads(conn, sorted(task_touched - both), messages=False)
             if dirty and defer_rules:
                 conn.executemany("INSERT OR IGNORE INTO rules_pending (thread_id) VALUES (?)",
                                  [(t,) for t in dirty])
@@ -370,14 +397,29 @@ class Store:
                 self._dirty |= dirty
         return changed
 
-    def _changed(self, conn: sqlite3.Connection, spec: TableSpec, by_id: dict[str, Any]) -> list:
+    def _changed(self, conn: sqlite3.Connection, spec: TableSpec, by_id: dict[str, Any]
+                 ) -> tuple[list, list[str]]:
+        """The records that are new or of another version, and the ids of the new ones."""
         ids = list(by_id)
         have: dict[str, str] = {}
         for chunk in _chunks(ids):
             have.update(conn.execute(
                 f"SELECT id, version FROM {spec.table} WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps(list(chunk)),)).fetchall())
-        return [r for i, r in by_id.items() if i not in have or have[i] != r.version]
+        return ([r for i, r in by_id.items() if i not in have or have[i] != r.version],
+                [i for i in ids if i not in have])
+
+    @staticmethod
+    def _with_children(conn: sqlite3.Connection, thread_ids: list[str]) -> set[str]:
+        """The threads among ``thread_ids`` that have a message or a task stored."""
+        out: set[str] = set()
+        for chunk in _chunks(thread_ids):
+            js = json.dumps(list(chunk))
+            out.update(r[0] for r in conn.execute(
+                "SELECT DISTINCT thread_id FROM messages WHERE thread_id IN "
+                "(SELECT value FROM json_each(?)) UNION SELECT DISTINCT thread_id FROM tasks "
+                "WHERE thread_id IN (SELECT value FROM json_each(?))", (js, js)))
+        return out
 
     def _write(self, conn: sqlite3.Connection, spec: TableSpec, recs: list) -> None:
         cols = spec.columns
@@ -385,7 +427,8 @@ class Store:
             phis = self._c.encrypt_many(spec.table, "phi", [(r.id, spec.phi_bytes(r)) for r in recs])
         else:
             phis = [None] * len(recs)
-        rows = [(*spec.plain_values(r), *spec.extra_values(r), p) for r, p in zip(recs, phis)]
+        row = spec.row  # type: ignore[attr-defined]
+        rows = [row(r, p) for r, p in zip(recs, phis)]
         sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
         conn.executemany(
             f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
@@ -393,17 +436,29 @@ class Store:
             rows,
         )
 
-    def _refresh_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str]) -> None:
+    def _refresh_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str], *,
+                         messages: bool = True, tasks: bool = True) -> None:
+        """Recompute the threads' columns derived from their messages and/or their task."""
         for chunk in _chunks(thread_ids, 5000):
             ids = json.dumps(list(chunk))
+            if messages:
+                conn.execute(
+                    """UPDATE threads SET
+                        message_count = (SELECT count(*) FROM messages m
+                                         WHERE m.thread_id = threads.id),
+                        last_message_at = (SELECT m.sent FROM messages m
+                                           WHERE m.thread_id = threads.id
+                                           ORDER BY m.sent_ts DESC, m.id DESC LIMIT 1),
+                        last_from_patient = coalesce((SELECT m.from_patient FROM messages m
+                                           WHERE m.thread_id = threads.id
+                                           ORDER BY m.sent_ts DESC, m.id DESC LIMIT 1), 0)
+                       WHERE id IN (SELECT value FROM json_each(?))""",
+                    (ids,),
+                )
+            if not tasks:
+                continue
             conn.execute(
                 """UPDATE threads SET
-                    message_count = (SELECT count(*) FROM messages m WHERE m.thread_id = threads.id),
-                    last_message_at = (SELECT m.sent FROM messages m WHERE m.thread_id = threads.id
-                                       ORDER BY m.sent_ts DESC, m.id DESC LIMIT 1),
-                    last_from_patient = coalesce((SELECT m.from_patient FROM messages m
-                                       WHERE m.thread_id = threads.id
-                                       ORDER BY m.sent_ts DESC, m.id DESC LIMIT 1), 0),
                     task_id = (SELECT t.id FROM tasks t WHERE t.thread_id = threads.id
                                ORDER BY t.last_modified DESC, t.id DESC LIMIT 1)
                    WHERE id IN (SELECT value FROM json_each(?))""",
@@ -534,7 +589,7 @@ class Store:
         :meth:`rules_pending` and clear those threads' pending marks, in one transaction.
         A result whose thread changed since it was read is dropped (the thread stays pending).
         Returns the number written."""
-        with self._tx() as conn:
+        with self._tx(durable=False) as conn:
             gen = self._rules_gen
             fresh = [(p, c, tid) for tid, g, p, c in results if gen.get(tid, 0) == g]
             if not fresh:
@@ -633,7 +688,7 @@ class Store:
         return row[0][0] if row else None
 
     def set_cursor(self, resource_type: str, value: str) -> None:
-        with self._tx() as conn:
+        with self._tx(durable=False) as conn:
             conn.execute("INSERT OR REPLACE INTO cursors (resource_type, value) VALUES (?, ?)",
                          (resource_type, value))
 

@@ -74,11 +74,16 @@ def parse_instant(value: Any) -> datetime | None:
     """FHIR instant/dateTime/date -> aware UTC datetime; None when absent or unparseable."""
     if not isinstance(value, str) or not value:
         return None
-    if value[-1] == "Z" and value[10:11] == "T":  # the usual instant: one C call
+    if value[10:11] == "T":  # a full instant ("...Z", "...+00:00"): one C call, usually
         try:
-            return _fromiso(value)
+            dt = _fromiso(value)
         except ValueError:
             pass
+        else:
+            tz = dt.tzinfo
+            if tz is UTC:
+                return dt
+            return dt.replace(tzinfo=UTC) if tz is None else dt.astimezone(UTC)
     v = value.strip()
     if v.endswith("Z"):
         v = v[:-1] + "+00:00"
@@ -120,7 +125,12 @@ def ref_id(ref: Any, resource_type: str | None = None) -> str | None:
     """``{"reference": "Patient/1"}`` -> ``"1"`` (None if absent or of another type)."""
     if isinstance(ref, dict):
         ref = ref.get("reference")
-    if not isinstance(ref, str) or "/" not in ref:
+    if not isinstance(ref, str):
+        return None
+    typ, sep, rid = ref.partition("/")
+    if sep and rid and "/" not in rid:  # the usual "Type/id"
+        return None if resource_type is not None and typ != resource_type else rid
+    if "/" not in ref:
         return None
     parts = ref.rstrip("/").split("/")
     # absolute URLs and versioned references: .../Type/id[/_history/v]
@@ -136,7 +146,12 @@ def ref_str(ref: Any) -> str | None:
     """``{"reference": ".../Patient/1/_history/2"}`` -> ``"Patient/1"``."""
     if isinstance(ref, dict):
         ref = ref.get("reference")
-    if not isinstance(ref, str) or "/" not in ref:
+    if not isinstance(ref, str):
+        return None
+    _, sep, rid = ref.partition("/")
+    if sep and rid and "/" not in rid:  # already "Type/id"
+        return ref
+    if "/" not in ref:
         return None
     parts = ref.rstrip("/").split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
@@ -157,10 +172,17 @@ def _codes(concept: Any, system: str | None = None) -> list[str]:
     return out
 
 
+_ENUM_VALUES: dict[Any, dict[Any, Any]] = {}
+
+
 def _enum(enum_cls: Any, value: Any, default: Any = None) -> Any:
+    """``enum_cls(value)``, or ``default`` when no member has that value (a dict lookup)."""
+    members = _ENUM_VALUES.get(enum_cls)
+    if members is None:
+        members = _ENUM_VALUES[enum_cls] = {m.value: m for m in enum_cls}
     try:
-        return enum_cls(value)
-    except ValueError:
+        return members.get(value, default)
+    except TypeError:  # unhashable: a JSON list or object where a code belongs
         return default
 
 

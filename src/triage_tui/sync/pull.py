@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,7 +55,7 @@ from triage_tui.domain.fhir import (
 )
 from triage_tui.domain.gcpause import relaxed_gc
 from triage_tui.domain.models import Message, Patient, Practitioner, Task, Thread
-from triage_tui.sync.client import FhirClient, next_link
+from triage_tui.sync.client import FhirClient, decode_bundle, next_link
 from triage_tui.sync.errors import FhirHTTPError, OfflineError, SyncError
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,8 @@ DEFAULT_TYPES: tuple[str, ...] = (
 )
 QUEUE_TYPES: tuple[str, ...] = ("Communication", "Task")
 PATIENT_BATCH = 100
-WORKER_PAGE = 500  # a Communication page this full starts the rules worker (if allowed)
+WORKER_PAGE = 500  # a page this full of RULES_HINT_TYPES starts the rules worker (if allowed)
+RULES_HINT_TYPES = ("Patient", "Communication")  # pulled before the threads are classified
 
 
 @dataclass(slots=True)
@@ -89,6 +92,57 @@ class PullResult:
         self.patient_ids |= other.patient_ids
         for k, v in other.per_type.items():
             self.per_type[k] = self.per_type.get(k, 0) + v
+
+
+@dataclass(slots=True)
+class _Page:
+    """A decoded search page: its resources of the type searched, their ``lastUpdated`` span
+    (see :func:`_page_span`) and the next link."""
+
+    bundle: dict[str, Any]
+    resources: list[dict[str, Any]]
+    in_order: bool
+    newest: datetime | None
+    newest_raw: str | None
+    next: str | None
+
+
+def _open_page(rtype: str, raw: bytes) -> _Page:
+    bundle = decode_bundle(raw)
+    resources = [e["resource"] for e in bundle.get("entry") or ()
+                 if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                 and e["resource"].get("resourceType") == rtype
+                 and (e.get("search") or {}).get("mode", "match") == "match"]
+    return _Page(bundle, resources, *_page_span(resources), next_link(bundle))
+
+
+def _page_span(resources: list[dict[str, Any]]) -> tuple[bool, datetime | None, str | None]:
+    """(in ``lastUpdated`` order, the newest ``lastUpdated``, its string) of a page's resources
+    (those without a readable one are left out)."""
+    raws = [m.get("lastUpdated") if isinstance(m := res.get("meta"), dict) else None
+            for res in resources]
+    first = raws[0] if raws else None
+    if isinstance(first, str) and len(first) > 19 and first[10] == "T":
+        # One fixed-width format and zone (a server writes them all alike): the strings sort
+        # as the instants do, and only the newest needs parsing.
+        n, z = len(first), (first[-1] if first[-1] == "Z" else first[-6:])
+        if all(isinstance(r, str) and len(r) == n and r.endswith(z) and r[10] == "T"
+               for r in raws):
+            newest = max(raws)
+            when = parse_instant(newest)
+            if when is not None and parse_instant(min(raws)) is not None:
+                return all(a <= b for a, b in zip(raws, raws[1:])), when, newest
+    in_order, page_max, page_max_raw, prev = True, None, None, None
+    for res in resources:
+        d, raw = _lu(res)
+        if d is None:
+            continue
+        if prev is not None and d < prev:
+            in_order = False
+        prev = d
+        if page_max is None or d > page_max:
+            page_max, page_max_raw = d, raw
+    return in_order, page_max, page_max_raw
 
 
 def _lu(res: dict[str, Any]) -> tuple[datetime | None, str | None]:
@@ -115,17 +169,23 @@ class Puller:
         self._flat_threads: dict[str, str] = {}  # message id -> thread id (flat servers)
         self.history_page_size = history_page_size
         self.history_unsupported = False
-        # Classify in a helper process: None = when a pass is big (a full page of
-        # Communications) and the machine has a second CPU; True/False = always/never.
+        # Classify in a helper process: None = when a pass is big (a full page of patients
+        # or Communications) and the machine has a second CPU; True/False = always/never.
         self.rules_worker = rules_worker
         self._rules = _RulesPass(store, False)
+        self._exec: ThreadPoolExecutor | None = None  # a pass's page thread
 
     # --- public ------------------------------------------------------------------------------
 
     async def pull(self) -> PullResult:
         """One complete pass over every type. Raises on network errors (cursors stay safe)."""
         with relaxed_gc():  # pages of parsed JSON: see gcpause.relaxed_gc
-            return await self._pull()
+            self._exec = ThreadPoolExecutor(1, thread_name_prefix="triage-tui-pull")
+            try:
+                return await self._pull()
+            finally:
+                self._exec.shutdown(wait=False)  # a page being written finishes on its own
+                self._exec = None
 
     async def _pull(self) -> PullResult:
         before = self.client.requests
@@ -273,63 +333,55 @@ class Puller:
         ordered = True  # server honours _sort so far in this pass
         window = start
         unmarked = rtype in QUEUE_TYPES and self.store.get_meta(f"sync.deletes.{rtype}") is None
-        bundle = await self.client.search(rtype, self._params(window))
-        if unmarked:
-            self._mark_deletes(rtype, bundle, cursor)
-        fetched = 0
-        while True:
-            resources = [e["resource"] for e in bundle.get("entry") or ()
-                         if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-                         and e["resource"].get("resourceType") == rtype
-                         and (e.get("search") or {}).get("mode", "match") == "match"]
-            page_max: datetime | None = None
-            page_max_raw: str | None = None
-            prev: datetime | None = None
-            for res in resources:
-                d, raw = _lu(res)
-                if d is None:
-                    continue
-                if prev is not None and d < prev:
-                    ordered = False
-                prev = d
-                if page_max is None or d > page_max:
-                    page_max, page_max_raw = d, raw
-            if page_max is not None and (high is None or page_max > high):
-                high, high_raw = page_max, page_max_raw
-            nxt = next_link(bundle)
-            # Decide the next request before writing this page, so that both overlap.
-            request: Any = None
-            keyset = False
-            if nxt:
-                if ordered and page_max is not None and (window is None or page_max > window):
-                    window = page_max
-                    keyset = True
-                    request = self.client.search(rtype, self._params(window))
-                else:
-                    request = self.client.follow(nxt)
-            fetch = asyncio.ensure_future(request) if request is not None else None
-            try:
-                page = await self._apply(rtype, resources, seen)
-            except BaseException:
+        raw: bytes | None = await self.client.search_page(rtype, self._params(window))
+        fetch: asyncio.Future[bytes] | None = None
+        try:
+            while raw is not None:
+                # The CPU work of a page (decode, parse, write) runs on the pass's own thread,
+                # one step after another: the event loop (the UI's) only does the network.
+                page = await self._cpu(_open_page, rtype, raw)
+                raw = None
+                if unmarked:
+                    self._mark_deletes(rtype, page.bundle, cursor)
+                    unmarked = False
+                ordered = ordered and page.in_order
+                newest = page.newest
+                if newest is not None and (high is None or newest > high):
+                    high, high_raw = newest, page.newest_raw
+                # Ask for the next page before this one is parsed and written: both overlap.
+                request: Any = None
+                keyset = False
+                if page.next:
+                    if ordered and newest is not None and (window is None or newest > window):
+                        window = newest
+                        keyset = True
+                        request = self.client.search_page(rtype, self._params(window))
+                    else:
+                        request = self.client.follow_page(page.next)
+                fetch = asyncio.ensure_future(request) if request is not None else None
+                if rtype in RULES_HINT_TYPES and len(page.resources) >= WORKER_PAGE:
+                    self._rules.big_pass()  # a big practice: start the rules worker now
+                # everything below the page's newest has been seen: a safe resume point
+                checkpoint = page.newest_raw if keyset else None
+                self._page_stored(rtype, await self._cpu(
+                    self._parse_and_store, rtype, page, seen, checkpoint), result)
                 if fetch is not None:
-                    fetch.cancel()
-                raise
-            result.merge(page)
-            if rtype == "Communication":
-                self._rules.stored(page.thread_ids, big=len(resources) >= WORKER_PAGE)
-            fetched += len(resources)
-            if self.on_progress is not None:
-                self.on_progress(rtype, fetched)
-            if keyset and page_max_raw is not None:
-                # Everything below page_max has been seen: a safe resume point.
-                await asyncio.to_thread(self.store.set_cursor, rtype, page_max_raw)
-            if fetch is None:
-                break
-            bundle = await fetch
+                    raw = await fetch
+                    fetch = None
+        except BaseException:
+            if fetch is not None:
+                fetch.cancel()
+            raise
         if high_raw is not None and high_raw != cursor_raw:
             await asyncio.to_thread(self.store.set_cursor, rtype, high_raw)
-        result.fetched = fetched
         return result
+
+    async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` on the pass's worker thread (pages are processed in order there)."""
+        if self._exec is None:
+            return await asyncio.to_thread(fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._exec, functools.partial(fn, *args))
 
     def _mark_deletes(self, rtype: str, bundle: dict[str, Any], cursor: datetime | None) -> None:
         """Where the first deletion check of a type starts: no later than this pull's first
@@ -350,17 +402,37 @@ class Puller:
             params["_lastUpdated"] = "ge" + format_instant(since)
         return params
 
+    def _page_stored(self, rtype: str, page: PullResult, result: PullResult) -> None:
+        """Account for a page once it is written."""
+        result.merge(page)
+        if rtype == "Communication":
+            self._rules.stored(page.thread_ids)
+        if self.on_progress is not None:
+            self.on_progress(rtype, result.fetched)
+
     async def _apply(self, rtype: str, resources: list[dict[str, Any]],
                      seen: set[tuple[str, str]]) -> PullResult:
-        result = PullResult()
-        records, retracted, roles = self._parse_page(rtype, resources, seen, result)
+        """Parse and write one page of resources (already decoded)."""
+        return await asyncio.to_thread(self._parse_and_store, rtype,
+                                       _Page({}, resources, True, None, None, None), seen, None)
+
+    def _parse_and_store(self, rtype: str, page: _Page, seen: set[tuple[str, str]],
+                         checkpoint: str | None) -> PullResult:
+        """Parse a page and write it (then the type's cursor, ``checkpoint``, in the same
+        transaction when it can be); blocking. The page's JSON is released here too."""
+        result = PullResult(fetched=len(page.resources))
+        records, retracted, roles = self._parse_page(rtype, page.resources, seen, result)
+        page.bundle = page.resources = None  # type: ignore[assignment]  # freed off the loop
         if roles:
-            records.extend(await asyncio.to_thread(self._apply_roles, roles))
-        if records:
-            result.changed += await asyncio.to_thread(self.store.upsert, records,
-                                                      defer_rules=True)
+            records.extend(self._apply_roles(roles))
+        # the checkpoint goes with the page's rows (one commit), or after the retractions
+        cursor = (rtype, checkpoint) if checkpoint is not None and not retracted else None
+        if records or cursor is not None:
+            result.changed += self.store.upsert(records, defer_rules=True, cursor=cursor)
         if retracted:
-            result.deleted += await asyncio.to_thread(self.store.delete, rtype, retracted)
+            result.deleted += self.store.delete(rtype, retracted)
+            if checkpoint is not None:
+                self.store.set_cursor(rtype, checkpoint)
         for r in records:
             if isinstance(r, Thread):
                 result.thread_ids.add(r.id)
@@ -388,8 +460,8 @@ class Puller:
         roles: list[RoleInfo] = []
         for res in resources:
             rid = res.get("id")
-            version = str((res.get("meta") or {}).get("versionId") or (res.get("meta") or {})
-                          .get("lastUpdated") or "")
+            meta = res.get("meta") or {}
+            version = str(meta.get("versionId") or meta.get("lastUpdated") or "")
             key = (str(rid), version)
             if key in seen:
                 continue
@@ -526,7 +598,7 @@ class _RulesPass:
     """Classifies the threads one pull pass stores (see ``Store.upsert(defer_rules=True)``).
 
     Small passes: everything at the end, in this process (``store.classify_pending``). Big
-    passes (a Communication page of :data:`WORKER_PAGE` resources or more) start a
+    passes (a Patient or Communication page of :data:`WORKER_PAGE` resources or more) start a
     :class:`~triage_tui.cache.rules_worker.RulesWorker` that loads the rules and classifies on
     another core while pages are still fetched: a thread goes to it once the page after the one
     that last touched it has been stored (its messages are then mostly all there; a later page
@@ -545,9 +617,15 @@ class _RulesPass:
         self.queue: asyncio.Queue[set[str] | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
 
-    def stored(self, thread_ids: set[str], *, big: bool) -> None:
+    def big_pass(self) -> None:
+        """The pass looks big (a full page of patients or messages): start the worker, if
+        allowed, so that it has loaded the rules when the first threads are ready."""
+        if self.task is None and self.allowed:
+            self._start()
+
+    def stored(self, thread_ids: set[str]) -> None:
         """A page touching ``thread_ids`` was stored (and its rules marked pending)."""
-        if self.task is None and self.allowed and (big or self.force):
+        if self.task is None and self.allowed and self.force:
             self._start()
         ready, self.waiting = self.waiting - thread_ids, set(thread_ids)
         if ready and self.task is not None:
