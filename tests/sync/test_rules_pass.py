@@ -117,13 +117,13 @@ async def test_worker_classifies_like_this_process(synth_server, tmp_path, fast_
     from .conftest import TOKEN
 
     batches: list[int] = []
-    real_classify = rules_worker.RulesWorker.classify
+    real_submit = rules_worker.RulesWorker.submit
 
     def counting(self, items):
         batches.append(len(items))
-        return real_classify(self, items)
+        return real_submit(self, items)
 
-    monkeypatch.setattr(rules_worker.RulesWorker, "classify", counting)
+    monkeypatch.setattr(rules_worker.RulesWorker, "submit", counting)
     async with FhirClient(synth_server.base_url, TOKEN) as client:
         want = await _reference(synth_server, tmp_path, client)
         store = open_cache(synth_server, tmp_path)
@@ -142,9 +142,13 @@ async def test_worker_failure_falls_back_to_this_process(synth_server, tmp_path,
     from .conftest import TOKEN
 
     def broken(self, items):
-        raise rules_worker.RulesWorkerError("rules worker failed: test")
+        from concurrent.futures import Future
 
-    monkeypatch.setattr(rules_worker.RulesWorker, "classify", broken)
+        fut: Future = Future()
+        fut.set_exception(rules_worker.RulesWorkerError("rules worker failed: test"))
+        return fut
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "submit", broken)
     async with FhirClient(synth_server.base_url, TOKEN) as client:
         want = await _reference(synth_server, tmp_path, client)
         store = open_cache(synth_server, tmp_path)
@@ -160,11 +164,34 @@ def test_rules_worker_process():
     items = [("Refill request", "my lips are swelling since the new pill"),
              ("Cita", "Tengo dolor de pecho ✓\n\nmás texto"),
              ("", "")]
+    want = [rules_worker.rules_codes(rules, s, t) for s, t in items]
     w = rules_worker.RulesWorker()
     w.start()
     try:
-        assert w.classify(items) == [rules_worker.rules_codes(rules, s, t) for s, t in items]
-        assert w.classify([]) == []
+        futs = [w.submit(items), w.submit(items[:1]), w.submit([])]  # in flight together
+        assert [f.result(60) for f in futs] == [want, want[:1], []]
+        assert w.classify(items) == want
     finally:
         w.close()
+    assert not w.running
+    try:
+        w.submit(items).result(5)
+    except rules_worker.RulesWorkerError:
+        pass
+    else:
+        raise AssertionError("a closed worker must refuse work")
+
+
+@needs_worker
+def test_rules_worker_killed_fails_what_it_was_given():
+    w = rules_worker.RulesWorker()
+    w.start()
+    fut = w.submit([("Refill request", "please refill my lisinopril")])
+    w.kill()  # still loading its rules: the batch is never answered
+    try:
+        fut.result(10)
+    except rules_worker.RulesWorkerError:
+        pass
+    else:
+        raise AssertionError("a killed worker's batch must fail")
     assert not w.running

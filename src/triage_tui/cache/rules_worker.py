@@ -20,18 +20,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import select
+import queue
 import subprocess
 import sys
 import threading
-import time
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from triage_tui.domain.triage import Rules, RulesError, classify, default_rules, load_rules
 
 log = logging.getLogger(__name__)
 NICE = 10  # the child's niceness increment
+Codes = list[tuple[str, str | None]]  # (rules_priority, rules_category) per item
 
 # A text still non-ASCII after folding ("✓") makes the engine compile its Unicode regex
 # variants (~0.7 s) now, while the sync is still fetching, not in the first batch that has one.
@@ -57,7 +60,7 @@ def rules_codes(rules: Rules, subject: str, text: str) -> tuple[str, str | None]
 
 
 def available() -> bool:
-    """A helper process is worth it: POSIX pipes (select) and a second CPU."""
+    """A helper process is worth it: POSIX (fork/exec, pipes) and a second CPU."""
     if os.name != "posix":
         return False
     try:
@@ -72,13 +75,18 @@ class RulesWorkerError(Exception):
 
 
 class RulesWorker:
-    """A child process that classifies batches, one at a time (thread-safe, blocking)."""
+    """A child process that classifies batches in order. :meth:`submit` returns at once (a
+    writer thread feeds the child, a reader thread matches its answers to the batches), so
+    the caller can hand out the next batch while the child works; thread-safe."""
 
     def __init__(self, timeout: float = 60.0) -> None:
         self.timeout = timeout  # per batch, including the child's start and rules load
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        self._buf = b""
+        self._jobs: queue.SimpleQueue[tuple[Sequence[tuple[str, str]], Future[Codes]] | None] = (
+            queue.SimpleQueue())
+        self._answers: deque[tuple[Future[Codes], int]] = deque()  # expected, in order
+        self._failed: str | None = None
 
     def start(self) -> None:
         src = str(Path(__file__).resolve().parents[2])  # the directory holding triage_tui/
@@ -90,88 +98,115 @@ class RulesWorker:
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:
             raise RulesWorkerError(f"cannot start the rules worker: {exc}") from None
+        for target, name in ((self._write_loop, "w"), (self._read_loop, "r")):
+            threading.Thread(target=target, args=(self._proc,), daemon=True,
+                             name=f"triage-tui-rules-{name}").start()
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc is not None and self._proc.poll() is None and self._failed is None
 
-    def classify(self, items: Sequence[tuple[str, str]]) -> list[tuple[str, str | None]]:
-        """Codes of ``[(subject, text), ...]``, in order."""
+    def submit(self, items: Sequence[tuple[str, str]]) -> Future[Codes]:
+        """Codes of ``[(subject, text), ...]``, in order, as a future (RulesWorkerError when
+        the child fails). It cannot be cancelled: the child answers every batch."""
+        fut: Future[Codes] = Future()
+        fut.set_running_or_notify_cancel()
         if not items:
-            return []
+            fut.set_result([])
+            return fut
         with self._lock:
-            proc = self._proc
-            if proc is None or proc.stdin is None or proc.stdout is None:
-                raise RulesWorkerError("the rules worker is not running")
-            line = json.dumps(items, separators=(",", ":")).encode("ascii") + b"\n"
+            if self._proc is None or self._failed is not None:
+                fut.set_exception(RulesWorkerError(self._failed or "the rules worker is not "
+                                                                   "running"))
+                return fut
+            self._answers.append((fut, len(items)))
+            self._jobs.put((items, fut))
+        return fut
+
+    def classify(self, items: Sequence[tuple[str, str]]) -> Codes:
+        """:meth:`submit` and wait (at most :attr:`timeout`)."""
+        try:
+            return self.submit(items).result(self.timeout)
+        except FutureTimeout:
+            self.kill()
+            raise RulesWorkerError("rules worker timed out") from None
+
+    def _write_loop(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            line = json.dumps(job[0], separators=(",", ":")).encode("ascii") + b"\n"
             try:
                 proc.stdin.write(line)
                 proc.stdin.flush()
-                answer = self._readline(proc)
-                out = json.loads(answer)
-            except (OSError, ValueError) as exc:
-                self._kill()
-                raise RulesWorkerError(f"rules worker failed: {type(exc).__name__}") from None
-            if not isinstance(out, list) or len(out) != len(items):
-                self._kill()
-                raise RulesWorkerError("rules worker answered the wrong number of rows")
-            return [(str(p), None if c is None else str(c)) for p, c in out]
+            except (OSError, ValueError):
+                self._fail("rules worker failed: its input closed")
+                return
+        try:
+            proc.stdin.close()  # the child ends at EOF
+        except OSError:
+            pass
 
-    def _readline(self, proc: subprocess.Popen[bytes]) -> bytes:
+    def _read_loop(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        deadline = time.monotonic() + self.timeout
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise OSError("timed out")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                raise OSError("the rules worker exited")
-            self._buf += chunk
-        line, _, self._buf = self._buf.partition(b"\n")
-        return line
+        try:
+            for line in proc.stdout:
+                with self._lock:
+                    if not self._answers:
+                        break
+                    fut, n = self._answers.popleft()
+                try:
+                    out = json.loads(line)
+                    if not isinstance(out, list) or len(out) != n:
+                        raise ValueError("wrong number of rows")
+                    codes = [(str(p), None if c is None else str(c)) for p, c in out]
+                except (ValueError, TypeError):
+                    fut.set_exception(RulesWorkerError("rules worker answered nonsense"))
+                    break
+                fut.set_result(codes)
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                proc.stdout.close()
+            except OSError:
+                pass
+        self._fail("the rules worker exited")
 
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            for f in (proc.stdin, proc.stdout):
-                if f is not None:
-                    try:
-                        f.close()
-                    except OSError:
-                        pass
+    def _fail(self, why: str) -> None:
+        """Fail every batch still expected; end the child."""
+        with self._lock:
+            if self._failed is None:
+                self._failed = why
+            waiting, self._answers = list(self._answers), deque()
+            proc = self._proc
+        for fut, _ in waiting:
+            if not fut.done():
+                fut.set_exception(RulesWorkerError(why))
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def kill(self) -> None:
-        """End the child now (does not wait for a batch in progress to be answered)."""
+        """End the child now; batches not answered yet fail."""
+        self._fail("the rules worker was stopped")
+        self._jobs.put(None)
         proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.kill()  # a classify() blocked on it returns with RulesWorkerError
-        with self._lock:
-            self._kill()
+        if proc is not None:
+            proc.wait()
 
     def close(self) -> None:
         """End the child (EOF on its stdin; killed if it does not exit within 2 s)."""
-        with self._lock:
-            proc, self._proc = self._proc, None
+        proc = self._proc
         if proc is None:
             return
+        self._jobs.put(None)
         try:
-            if proc.stdin is not None:
-                proc.stdin.close()
             proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
-        finally:
-            if proc.stdout is not None:
-                proc.stdout.close()
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._fail("the rules worker was closed")
 
 
 def main() -> None:

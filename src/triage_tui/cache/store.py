@@ -383,8 +383,8 @@ class Store:
             if task_touched - both:
                 self._refresh_threads(conn, sorted(task_touched - both), messages=False)
             if dirty and defer_rules:
-                conn.executemany("INSERT OR IGNORE INTO rules_pending (thread_id) VALUES (?)",
-                                 [(t,) for t in dirty])
+                conn.execute("INSERT OR IGNORE INTO rules_pending (thread_id) "
+                             "SELECT value FROM json_each(?)", (json.dumps(list(dirty)),))
                 self._stale_rules(dirty)
             elif dirty:
                 self._classify_threads(conn, sorted(dirty), plain)
@@ -591,16 +591,17 @@ class Store:
         Returns the number written."""
         with self._tx(durable=False) as conn:
             gen = self._rules_gen
-            fresh = [(p, c, tid) for tid, g, p, c in results if gen.get(tid, 0) == g]
+            fresh = [(tid, p, c) for tid, g, p, c in results if gen.get(tid, 0) == g]
             if not fresh:
                 return 0
-            conn.executemany(
-                "UPDATE threads SET rules_priority = ?, rules_category = ? WHERE id = ?", fresh)
-            done = [tid for _, _, tid in fresh]
-            for chunk in _chunks(done):
-                conn.execute("DELETE FROM rules_pending WHERE thread_id IN "
-                             "(SELECT value FROM json_each(?))", (json.dumps(list(chunk)),))
-            for tid in done:
+            js = json.dumps(fresh)  # codes and ids only: two statements, not one per thread
+            conn.execute(
+                "UPDATE threads SET rules_priority = json_extract(j.value, '$[1]'), "
+                "rules_category = json_extract(j.value, '$[2]') FROM json_each(?) AS j "
+                "WHERE threads.id = json_extract(j.value, '$[0]')", (js,))
+            conn.execute("DELETE FROM rules_pending WHERE thread_id IN "
+                         "(SELECT json_extract(value, '$[0]') FROM json_each(?))", (js,))
+            for tid, _, _ in fresh:
                 gen.pop(tid, None)
             return len(fresh)
 

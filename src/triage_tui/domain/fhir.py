@@ -186,17 +186,18 @@ def _enum(enum_cls: Any, value: Any, default: Any = None) -> Any:
         return default
 
 
-def _meta(res: dict[str, Any]) -> tuple[str, str, datetime | None]:
+def _meta(res: dict[str, Any]) -> tuple[str, str, Any]:
+    """(id, version, meta.lastUpdated as written: parse_instant it where needed)."""
     rtype = str(res.get("resourceType") or "?")
     rid = res.get("id")
     if not isinstance(rid, str) or not rid:
         raise MalformedResource(rtype, None, "no id")
     meta = res.get("meta") if isinstance(res.get("meta"), dict) else {}
     version = meta.get("versionId")
-    last = parse_instant(meta.get("lastUpdated"))
+    last = meta.get("lastUpdated")  # parsed only by the callers that use it
     if version is None:
         # Some servers omit versionId: fall back to lastUpdated so that changes still show.
-        version = meta.get("lastUpdated") or "0"
+        version = last or "0"
     return rid, str(version), last
 
 
@@ -257,8 +258,7 @@ def _patient_of_communication(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _thread(res: dict[str, Any], meta: tuple[str, str, datetime | None] | None = None
-            ) -> Thread:
+def _thread(res: dict[str, Any], meta: tuple[str, str, Any] | None = None) -> Thread:
     rid, version, last = meta or _meta(res)
     pid = _patient_of_communication(res)
     if not pid:
@@ -267,12 +267,13 @@ def _thread(res: dict[str, Any], meta: tuple[str, str, datetime | None] | None =
     return Thread(
         id=rid, version=version, patient_id=pid, subject=str(topic.get("text") or ""),
         category=_category(res), priority=_priority(res), status=str(res.get("status") or "unknown"),
-        created=parse_instant(res.get("sent")) or last, updated=last, has_header=True,
+        created=parse_instant(res.get("sent")) or parse_instant(last), updated=parse_instant(last),
+        has_header=True,
     )
 
 
 def _message(res: dict[str, Any], thread_id: str, text: str,
-             meta: tuple[str, str, datetime | None] | None = None) -> Message:
+             meta: tuple[str, str, Any] | None = None) -> Message:
     rid, version, last = meta or _meta(res)
     sender = ref_str(res.get("sender"))
     if not sender:
@@ -284,7 +285,8 @@ def _message(res: dict[str, Any], thread_id: str, text: str,
             break
     return Message(
         id=rid, version=version, thread_id=thread_id, text=text,
-        sent=parse_instant(res.get("sent")) or last, sender_ref=sender, in_response_to=irt,
+        sent=parse_instant(res.get("sent")) or parse_instant(last), sender_ref=sender,
+        in_response_to=irt,
         status=str(res.get("status") or "completed"),
     )
 
@@ -330,7 +332,8 @@ def parse_communication(
     thread = Thread(
         id=rid, version=version, patient_id=pid, subject=subject, category=_category(res),
         priority=_priority(res), status="in-progress",
-        created=parse_instant(res.get("sent")) or last, updated=last, has_header=False,
+        created=parse_instant(res.get("sent")) or parse_instant(last), updated=parse_instant(last),
+        has_header=False,
     )
     return [thread, _message(res, rid, text, meta)]
 
@@ -359,7 +362,7 @@ def parse_task(res: dict[str, Any]) -> Task:
         id=rid, version=version, thread_id=tid, patient_id=pid,
         pool=_enum(Pool, pools[0]) if pools else None, status=status, business_status=bstatus,
         priority=_priority(res), owner_ref=owner, due=parse_instant(period.get("end")),
-        last_modified=parse_instant(res.get("lastModified")) or last,
+        last_modified=parse_instant(res.get("lastModified")) or parse_instant(last),
     )
 
 

@@ -68,6 +68,7 @@ DEFAULT_TYPES: tuple[str, ...] = (
 QUEUE_TYPES: tuple[str, ...] = ("Communication", "Task")
 PATIENT_BATCH = 100
 WORKER_PAGE = 500  # a page this full of RULES_HINT_TYPES starts the rules worker (if allowed)
+BATCH = 1000  # threads per batch handed to the rules worker
 RULES_HINT_TYPES = ("Patient", "Communication")  # pulled before the threads are classified
 
 
@@ -660,17 +661,25 @@ class _RulesPass:
                 await self._classify(sorted(ids), need_messages=True)
 
     async def _classify(self, ids: list[str] | None, *, need_messages: bool) -> None:
+        """Texts of the pending threads among ``ids`` (all when None) go to the worker in
+        batches, all handed out before the first answer is awaited (the child never waits for
+        this process); the codes are written as they come back."""
         worker = self.worker
         if worker is None:
             return
-        todo = await asyncio.to_thread(self.store.rules_pending, ids,
-                                       need_messages=need_messages)
-        for i in range(0, len(todo), 2000):
-            part = todo[i:i + 2000]
+        jobs = []
+        for part_ids in ([None] if ids is None else
+                         [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]):
+            todo = await asyncio.to_thread(self.store.rules_pending, part_ids,
+                                           need_messages=need_messages)
+            for i in range(0, len(todo), BATCH):
+                part = todo[i:i + BATCH]
+                jobs.append((part, worker.submit([(s, t) for _, _, s, t in part])))
+        for part, fut in jobs:
             try:
-                codes = await asyncio.to_thread(worker.classify, [(s, t) for _, _, s, t in part])
-            except rules_worker.RulesWorkerError as exc:
-                log.info("%s; classifying in this process", exc)
+                codes = await asyncio.wait_for(asyncio.wrap_future(fut), worker.timeout)
+            except (rules_worker.RulesWorkerError, asyncio.TimeoutError) as exc:
+                log.info("%s; classifying in this process", exc or "rules worker timed out")
                 self.worker = None  # not restarted in this pass: finish() classifies here
                 await asyncio.to_thread(worker.kill)
                 return
