@@ -89,9 +89,13 @@ class RulesWorker:
         self._failed: str | None = None
 
     def start(self) -> None:
-        src = str(Path(__file__).resolve().parents[2])  # the directory holding triage_tui/
-        code = (f"import sys; sys.path.insert(0, {src!r}); "
-                "from triage_tui.cache.rules_worker import main; main()")
+        here = Path(__file__).resolve()
+        src = str(here.parents[2])  # the directory holding triage_tui/
+        # This file is run by its path, not as triage_tui.cache.rules_worker: the cache
+        # package (SQLite, keyring, crypto) is not imported; the child needs the rules only.
+        code = (f"import sys, importlib.util as u; sys.path.insert(0, {src!r}); "
+                f"s = u.spec_from_file_location('triage_tui_rules_worker', {str(here)!r}); "
+                "m = u.module_from_spec(s); s.loader.exec_module(m); m.main()")
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", code], stdin=subprocess.PIPE,
@@ -196,12 +200,16 @@ class RulesWorker:
         if proc is not None:
             proc.wait()
 
-    def close(self) -> None:
-        """End the child (EOF on its stdin; killed if it does not exit within 2 s)."""
+    def close(self, *, wait: bool = True) -> None:
+        """End the child: EOF on its stdin, killed if it has not exited within 2 s.
+        ``wait=False``: return at once (a daemon thread waits for it)."""
         proc = self._proc
         if proc is None:
             return
         self._jobs.put(None)
+        if not wait:
+            threading.Thread(target=self.close, daemon=True, name="triage-tui-rules-end").start()
+            return
         try:
             proc.wait(timeout=2)
         except subprocess.TimeoutExpired:

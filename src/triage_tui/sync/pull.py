@@ -693,13 +693,14 @@ class _RulesPass:
                 self.queue.put_nowait(None)  # the rest, including threads without messages
                 await self.task
         finally:
-            await asyncio.to_thread(self.close)
+            self.close()
         await asyncio.to_thread(self.store.classify_pending)
 
     def close(self) -> None:
+        """Let the worker go (it ends on its own; nothing waits for it here)."""
         worker, self.worker = self.worker, None
         if worker is not None:
-            worker.close()
+            worker.close(wait=False)
 
     def abort(self) -> None:
         """The pass was cancelled: stop at once (the pending marks stay on disk)."""
