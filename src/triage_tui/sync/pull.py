@@ -10,10 +10,11 @@ How a pass over one type works (``Puller._pull_type``):
   millisecond timestamps, a pass with no changes is one request per type.
 * Keyset windows, not deep offsets: when a sorted page has a next link, the next request is a
   fresh search from the page's highest ``lastUpdated`` (servers cap offset paging, and offset
-  pages skip rows when something is updated mid-pass). The cursor is checkpointed after every
-  such page, so an interrupted sync resumes where it stopped. The server's ``next`` link is
-  followed when keyset cannot progress (a whole page with the same timestamp) and when the
-  server ignores ``_sort`` (then the cursor only moves after the complete pass).
+  pages skip rows when something is updated mid-pass). The cursor is checkpointed with every
+  such page (in the page's own transaction), so an interrupted sync resumes where it stopped.
+  The server's ``next`` link is followed when keyset cannot progress (a whole page with the
+  same timestamp) and when the server ignores ``_sort`` (then the cursor only moves after the
+  complete pass).
 * Records are deduplicated on id + versionId (in the pass, and by ``store.upsert``);
   ``entered-in-error`` resources are removed; deleted ones are found through type-level
   ``_history`` (:meth:`Puller.sweep_deletes`), which the engine runs every few cycles:
@@ -25,6 +26,8 @@ How a pass over one type works (``Puller._pull_type``):
   the page's transaction) and :class:`_RulesPass` classifies them: in a helper process while
   pages still arrive when the pass is big, else at the end of the pass; also when the pass
   fails. What a crash leaves pending is classified by the next pass.
+* The event loop only does the network: a page is decoded, parsed and written on the pass's
+  own thread (one at a time, in order) while the next page is being fetched.
 * Threads and Tasks referencing a patient the cache does not hold trigger one batched
   ``Patient?_id=a,b,c`` search per 100 ids (never one request per thread).
 """
@@ -35,8 +38,8 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
