@@ -78,7 +78,8 @@ def test_acuity_explains_itself(rules):
 
 def test_acuity_can_be_disabled(tmp_path):
     p = tmp_path / "rules.toml"
-    p.write_text("[acuity]\nenabled = false\n")
+    # the learned second opinion off too: this is about the rules' acuity layer
+    p.write_text("[acuity]\nenabled = false\n[second_opinion]\nenabled = false\n")
     rules = load_rules(p)
     assert not classify(rules, "", "feels like someone is standing on my chest right now").urgent
 
@@ -136,7 +137,7 @@ def test_real_words_are_not_corrected(rules, text):
 
 def test_fuzzy_can_be_disabled(tmp_path):
     p = tmp_path / "rules.toml"
-    p.write_text("[fuzzy]\nenabled = false\n")
+    p.write_text("[fuzzy]\nenabled = false\n[second_opinion]\nenabled = false\n")
     assert not classify(load_rules(p), "", "brething is really hard right now").urgent
     assert classify(default_rules(), "", "brething is really hard right now").urgent
 

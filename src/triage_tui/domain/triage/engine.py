@@ -10,6 +10,7 @@ resolved"), a hypothetical cue ("if i get"), or a history cue anywhere in the cl
 
 from __future__ import annotations
 
+import math
 import re
 from operator import itemgetter
 from bisect import bisect_left, bisect_right
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from triage_tui.domain.codes import Category, Priority
+from triage_tui.domain.triage.learned import _TOKEN as _LEARNED_TOKEN
+from triage_tui.domain.triage.learned import tokens as _learned_tokens
 from triage_tui.domain.triage.rules import Rules
 from triage_tui.domain.triage.text import _char_re, _Node, fold, literal_prefixes, term_key, trie_regex, word_start
 
@@ -842,6 +845,7 @@ def classify(
     server_category: str | Category | None = None,
     server_priority: str | Priority | None = None,
     language: str | None = None,
+    _opinion_tokens: list | None = None,
 ) -> Classification:
     """Category, urgency and priority of one message, with the matches that explain them.
 
@@ -1035,6 +1039,16 @@ def classify(
             hits.append((s, e, f"{term} (acuity score {score:g})", "urgent", "acuity", None))
             groups["acuity"] = (priority.value, rules.acuity.description)
 
+    so = rules.second_opinion
+    if _opinion_tokens is not None:  # training: the words the model reads, whatever the verdict
+        _opinion_tokens.extend(opinion_tokens(norm, hits))
+    if priority is Priority.ROUTINE and so.model is not None:
+        hit2 = _second_opinion(so, norm, hits)
+        if hit2 is not None:
+            priority = so.priority
+            hits.extend(hit2[0])
+            groups["second_opinion"] = (priority.value, hit2[1])
+
     if scores:
         cw = cp.category_weight
         for cat in scores:
@@ -1075,6 +1089,42 @@ def classify(
         urgent_groups=groups,
         _source=(subject, text, combined, offsets, sub_end, text_start),
     )
+
+
+def opinion_tokens(norm: str, hits: list[tuple]) -> list[bytes]:
+    """The words the learned second opinion reads: :func:`learned.tokens` of the analysed text,
+    with the words of every urgent match the rules cancelled (denied, past, hypothetical,
+    resolved) marked ``~`` like the words after a negation. So the model weighs what the rules
+    already explained away as the denial it is, not as the red flag ("my chest pain has
+    resolved" is not "chest pain")."""
+    toks = _learned_tokens(norm)
+    cancelled = [(h[0], h[1]) for h in hits if h[5] is not None and h[3] == "urgent"]
+    if cancelled:
+        for i, m in enumerate(_LEARNED_TOKEN.finditer(norm)):
+            a, b = m.span()
+            if any(s < b and a < e for s, e in cancelled) and not toks[i].startswith(b"~"):
+                toks[i] = b"~" + toks[i]
+    return toks
+
+
+def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str] | None:
+    """The learned model's verdict on a message the rules left routine: None, or the hits that
+    explain it (its strongest words, at most three) and the group description with the score."""
+    model = so.model
+    toks = opinion_tokens(norm, hits)
+    z = model.logit(toks)
+    cut = so.cut
+    if z < math.log(cut / (1.0 - cut)):
+        return None
+    spans = [m.span() for m in _LEARNED_TOKEN.finditer(norm)]
+    out = []
+    for w, i, n in model.contributions(toks)[:3]:
+        term = norm[spans[i][0]:spans[i + n - 1][1]]
+        out.append((spans[i][0], spans[i + n - 1][1], f"{term} (learned weight {w:.2f})",
+                    "urgent", "second_opinion", None))
+    out.sort(key=_START)
+    p = 1.0 / (1.0 + math.exp(-z))
+    return out, f"{so.description} (probability {p:.2f}, threshold {cut:.2f})"
 
 
 def _acu_weight(cp: _Compiled, matched: str) -> float | None:

@@ -213,6 +213,27 @@ class Fuzzy:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondOpinion:
+    """``[second_opinion]``: the learned model (``learned.py``) may raise a message the rules
+    left routine to urgent, when its probability reaches ``threshold``. It never lowers one.
+    ``threshold`` unset means the model's own, chosen when it was trained (its meta says how)."""
+
+    enabled: bool = True
+    threshold: float | None = None
+    priority: Priority = Priority.URGENT
+    description: str = "learned second opinion: reads like the urgent messages it was trained on"
+    model: Any = field(default=None, compare=False, repr=False)
+    """The loaded :class:`~triage_tui.domain.triage.learned.SecondOpinionModel` (None when off)."""
+
+    @property
+    def cut(self) -> float:
+        """The probability threshold in effect."""
+        if self.threshold is not None:
+            return self.threshold
+        return float(self.model.meta.get("threshold", 0.5)) if self.model is not None else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     """The whole validated rule set. Build with :func:`load_rules`."""
 
@@ -229,6 +250,7 @@ class Rules:
     """``[response_time.<category|default>] <priority> = hours``: business time to answer."""
     acuity: Acuity = field(default_factory=Acuity)
     fuzzy: Fuzzy = field(default_factory=Fuzzy)
+    second_opinion: SecondOpinion = field(default_factory=SecondOpinion)
     sources: tuple[str, ...] = ()
     """Files merged to build these rules, in order (for ``--help`` and explanations)."""
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
@@ -464,7 +486,7 @@ class _Validator:
             (),
             {
                 "version", "settings", "category", "urgent", "cues", "routing", "calendar",
-                "response_time", "acuity", "fuzzy",
+                "response_time", "acuity", "fuzzy", "second_opinion",
             },
         )
         version = d.get("version", 1)
@@ -488,8 +510,10 @@ class _Validator:
         response = self.response_time(d.get("response_time"))
         acuity = self.acuity(d.get("acuity"), langs)
         fuzzy = self.fuzzy(d.get("fuzzy"), langs)
+        second = self.second_opinion(d.get("second_opinion"))
         return Rules(
-            settings, categories, urgent, cues, routing, urgent_pool, calendar, response, acuity, fuzzy
+            settings, categories, urgent, cues, routing, urgent_pool, calendar, response, acuity, fuzzy,
+            second,
         )
 
     def flag(self, value: Any, path: tuple[str, ...]) -> bool:
@@ -550,6 +574,37 @@ class _Validator:
             else:
                 kw[k] = float(self.number(v, p))
         return Acuity(**kw)
+
+    def second_opinion(self, value: Any) -> SecondOpinion:
+        path = ("second_opinion",)
+        tbl = self.table(value, path, {"enabled", "threshold", "priority", "description"})
+        kw: dict[str, Any] = {}
+        for k, v in tbl.items():
+            p = (*path, k)
+            if k == "enabled":
+                kw[k] = self.flag(v, p)
+            elif k == "threshold":
+                t = float(self.number(v, p))
+                if not 0.0 < t < 1.0:
+                    raise self.fail(p, "must be a probability between 0 and 1 (exclusive)")
+                kw[k] = t
+            elif k == "priority":
+                prio = self.enum(Priority, v, p)
+                if prio is Priority.ROUTINE:
+                    raise self.fail(p, "needs urgent, asap or stat")
+                kw[k] = prio
+            else:
+                if not isinstance(v, str):
+                    raise self.fail(p, "must be a string")
+                kw[k] = v
+        if kw.get("enabled", True):
+            from triage_tui.domain.triage.learned import ModelError, load_model
+
+            try:
+                kw["model"] = load_model()
+            except ModelError as exc:
+                raise self.fail((*path, "enabled"), f"{exc} (reinstall, or set enabled = false)") from None
+        return SecondOpinion(**kw)
 
     def fuzzy(self, value: Any, langs: tuple[str, ...]) -> Fuzzy:
         path = ("fuzzy",)
