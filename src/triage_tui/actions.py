@@ -140,6 +140,9 @@ COMMANDS: tuple[Command, ...] = (
     _c("toggle_context", "i", "Context",
        "Patient context: show or hide it (narrow screens: full height first; j/k scroll it).",
        VIEW, THREAD),
+    _c("why", "w", "Why",
+       "Why the thread has its category and urgency: server or rules, scores, matched words, "
+       "cancelling cues, the learned second opinion; per patient message.", VIEW, THREAD),
     _c("change_theme", "f9", "Theme", "Choose the colour theme.", VIEW, APP),
     _c("theme", "", "Set theme", "Switch to a colour theme by name (:theme triage-light).",
        VIEW, APP, action="set_theme", argument="name", choices="themes"),

@@ -14,6 +14,7 @@ from triage_tui.actions import SUBSCREEN, THREAD, bindings_for
 from triage_tui.domain.codes import Priority
 from triage_tui.screens.acting import ActsOnThreads
 from triage_tui.screens.session import Session
+from triage_tui.screens.why import WhyScreen
 from triage_tui.widgets.conversation import conversation, sender_namer
 from triage_tui.widgets.patient_context import banner, context_view
 from triage_tui.widgets.status_bar import StatusBar
@@ -168,6 +169,17 @@ class ThreadScreen(ActsOnThreads):
 
     def action_prev_thread(self) -> None:
         self._step(-1)
+
+    def action_why(self) -> None:
+        """Why this thread has its category and urgency (shows patient text: audited)."""
+        s = self.session
+        thread = s.store.thread(self.thread_id)
+        if thread is None:
+            self.notify("This thread is no longer in the cache.")
+            return
+        s.store.audit("view", user=s.user_ref, entity=f"Communication/{self.thread_id}",
+                      detail={"screen": "why"})
+        self.app.push_screen(WhyScreen(thread, s.store.messages(self.thread_id), s.glyphs))
 
     def action_toggle_context(self) -> None:
         """Wide: show/hide the side panel. Narrow (its 7 lines can hide medications or labs):

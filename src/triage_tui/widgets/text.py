@@ -24,7 +24,9 @@ def patient_text(text: str, highlights: Sequence[Span] = (), style: str = "") ->
 
 
 @lru_cache(maxsize=1)
-def _rules():
+def triage_rules():
+    """The triage rules the UI explains and highlights with (defaults + the user's file),
+    loaded once."""
     from triage_tui.domain.triage import load_rules
 
     return load_rules()
@@ -34,5 +36,5 @@ def urgent_spans(text: str) -> list[Span]:
     """Character spans of the active urgent terms in a message body, per the triage rules."""
     from triage_tui.domain.triage import classify
 
-    c = classify(_rules(), "", text)
+    c = classify(triage_rules(), "", text)
     return [(m.start, m.end) for m in c.urgent_matches if m.field == "text"]
