@@ -110,3 +110,18 @@ async def test_hostile_text_is_inert(store) -> None:
         shown = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace(
             "\xa0", " ")
         assert "[bold red]FAKE[/] chest pain" in shown and "pwned␇" in shown
+
+
+def test_why_snapshot_80x24(snap_compare, store) -> None:
+    """80 columns, 24 lines: an urgent rule group, a red flag a cue cancelled (history), the
+    excerpt."""
+    tid = add_thread(store, 900, Category.APPOINTMENT, minutes_ago=1,
+                     text="I have chest pain right now and I am sweating. I had a stroke "
+                          "last year.")
+    reached: list[str] = []
+
+    async def run_before(pilot) -> None:
+        reached.append(type(await open_why(pilot, tid)).__name__)
+
+    assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=run_before)
+    assert reached == ["WhyScreen"]

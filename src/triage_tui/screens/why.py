@@ -127,7 +127,10 @@ def category_lines(c: Classification, urgent_category: Mapping[str, str] | None 
         words = [m.text + ("\0" if m.kind == "urgent" else "") for m in c.matches
                  if m.active and (m.group == cat if m.kind == "category"
                                   else votes.get(m.group) == cat)]
-        uniq = list(dict.fromkeys(_SPACES.sub(" ", w).lower() for w in words))
+        seen: dict[str, str] = {}  # case-folded -> as first written
+        for w in words:
+            seen.setdefault(_SPACES.sub(" ", w).casefold(), _SPACES.sub(" ", w))
+        uniq = list(seen.values())
         quoted = [_quote(w.rstrip("\0")) + Text(" (urgent term)" if w.endswith("\0") else "")
                   for w in uniq[:MAX_TERMS]]
         more = f" +{len(uniq) - MAX_TERMS} more" if len(uniq) > MAX_TERMS else ""
@@ -201,28 +204,44 @@ def urgency_lines(rules_c: Classification, server: Priority) -> list[RenderableT
 
 # --- one message ----------------------------------------------------------------------------
 
-def excerpt(source: str, m: Match, *, context: int = CONTEXT) -> Padding:
-    """A one-line excerpt of ``source`` around ``m`` (and its cue), the match reversed when it
-    counts, underlined when a cue cancelled it, the cue in bold underline."""
-    spans = [(m.start, m.end, URGENT_STYLE if m.active else CANCELLED_STYLE)]
+def _spans(m: Match) -> list[tuple[int, int, str]]:
+    out = [(m.start, m.end, URGENT_STYLE if m.active else CANCELLED_STYLE)]
     if m.cue_start is not None and m.cue_end is not None:
-        spans.append((m.cue_start, m.cue_end, CUE_STYLE))
-    spans.sort()
-    lo = max(0, min(s for s, _, _ in spans) - context)
-    hi = min(len(source), max(e for _, e, _ in spans) + context)
-    out = Text("…" if lo > 0 else "")
-    pos = lo
-    for s, e, style in spans:
-        s = max(s, pos)
-        if e <= s:
-            continue
-        out.append(_SPACES.sub(" ", sanitize(source[pos:s])))
-        out.append(_SPACES.sub(" ", sanitize(source[s:e])), style=style)
-        pos = e
-    out.append(_SPACES.sub(" ", sanitize(source[pos:hi])))
-    if hi < len(source):
-        out.append("…")
-    return Padding(out, (0, 0, 0, 4))
+        out.append((m.cue_start, m.cue_end, CUE_STYLE))
+    return out
+
+
+def excerpts(source: str, matches: Sequence[Match], *, context: int = CONTEXT
+             ) -> list[Padding]:
+    """Short excerpts of ``source`` around ``matches`` (and their cues), nearby ones merged:
+    a match reversed when it counts, underlined when a cue cancelled it, the cue in bold
+    underline. Patient text: sanitized, whitespace collapsed, never markup."""
+    windows: list[list] = []  # [lo, hi, spans]
+    for m in sorted(matches, key=lambda m: m.start):
+        spans = _spans(m)
+        lo = max(0, min(a for a, _, _ in spans) - context)
+        hi = min(len(source), max(b for _, b, _ in spans) + context)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+            windows[-1][2] += spans
+        else:
+            windows.append([lo, hi, spans])
+    out: list[Padding] = []
+    for lo, hi, spans in windows:
+        t = Text("…" if lo > 0 else "")
+        pos = lo
+        for a, b, style in sorted(spans):
+            a = max(a, pos)
+            if b <= a:
+                continue
+            t.append(_SPACES.sub(" ", sanitize(source[pos:a])))
+            t.append(_SPACES.sub(" ", sanitize(source[a:b])), style=style)
+            pos = b
+        t.append(_SPACES.sub(" ", sanitize(source[pos:hi])))
+        if hi < len(source):
+            t.append("…")
+        out.append(Padding(t, (0, 0, 0, 4)))
+    return out
 
 
 def message_lines(n: int, total: int, msg: Message, subject: str, c: Classification,
@@ -243,9 +262,9 @@ def message_lines(n: int, total: int, msg: Message, subject: str, c: Classificat
     out += [cat, urg]
     for line in layer_lines(c, indent=4):
         out.append(line)
-    for m in c.matches:
-        if m.kind == "urgent" and m.group != "second_opinion":
-            out.append(excerpt(subject if m.field == "subject" else msg.text, m))
+    shown = [m for m in c.matches if m.kind == "urgent" and m.group != "second_opinion"]
+    for fld, source in (("subject", subject), ("text", msg.text)):
+        out += excerpts(source, [m for m in shown if m.field == fld])
     return out
 
 
