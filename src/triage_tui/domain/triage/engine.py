@@ -859,7 +859,10 @@ def classify(
     st = rules.settings
     combined = subject + _SEP + text
     norm, offsets = fold(combined)
-    cp = compile_rules(rules, norm.isascii())
+    is_ascii = norm.isascii()
+    cp = rules._cache.get("compiled_ascii" if is_ascii else "compiled")  # compile_rules' cache
+    if cp is None:
+        cp = compile_rules(rules, is_ascii)
     if cp.fuzzy is not None:
         fixes = _corrections(cp.fuzzy, norm)
         if fixes:
@@ -1098,13 +1101,36 @@ def opinion_tokens(norm: str, hits: list[tuple]) -> list[bytes]:
     already explained away as the denial it is, not as the red flag ("my chest pain has
     resolved" is not "chest pain")."""
     toks = _learned_tokens(norm)
-    cancelled = [(h[0], h[1]) for h in hits if h[5] is not None and h[3] == "urgent"]
+    cancelled = None
+    for h in hits:
+        if h[5] is not None and h[3] == "urgent":
+            if cancelled is None:
+                cancelled = []
+            cancelled.append((h[0], h[1]))
     if cancelled:
-        for i, m in enumerate(_LEARNED_TOKEN.finditer(norm)):
-            a, b = m.span()
-            if any(s < b and a < e for s, e in cancelled) and not toks[i].startswith(b"~"):
-                toks[i] = b"~" + toks[i]
+        # the tokens a cancelled span overlaps (start < span end, end > span start): the i-th
+        # token is the i-th word of the text; only the words up to the last span matter
+        last = max(e for _s, e in cancelled)
+        starts: list[int] = []
+        ends: list[int] = []
+        for m in _LEARNED_TOKEN.finditer(norm, 0, last):
+            starts.append(m.start())
+            ends.append(m.end())
+        marked = set()
+        for s, e in cancelled:
+            i = bisect_right(ends, s)  # the first token ending after s
+            while i < len(starts) and starts[i] < e:
+                marked.add(i)
+                i += 1
+        for i in marked:
+            t = toks[i]
+            if not t.startswith(b"~"):
+                toks[i] = b"~" + t
     return toks
+
+
+_LOG_ODDS: dict[float, float] = {}
+"""Probability threshold -> its log-odds (the same computation, once per threshold)."""
 
 
 def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str] | None:
@@ -1114,7 +1140,10 @@ def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str]
     toks = opinion_tokens(norm, hits)
     z = model.logit(toks)
     cut = so.cut
-    if z < math.log(cut / (1.0 - cut)):
+    lo = _LOG_ODDS.get(cut)
+    if lo is None:
+        lo = _LOG_ODDS[cut] = math.log(cut / (1.0 - cut))
+    if z < lo:
         return None
     spans = [m.span() for m in _LEARNED_TOKEN.finditer(norm)]
     out = []

@@ -49,7 +49,10 @@ _NEGATORS = frozenset(
 )
 NEGATION_WINDOW = 3
 _BREAKS = (b".", b",", b";", b":", b"!", b"?")
-_KEEP_BREAKS = bytes(c if (c >= 128 or chr(c).isalnum() or bytes([c]) in _BREAKS) else 32 for c in range(256))
+_CLAUSES = bytes(
+    c if (c >= 128 or chr(c).isalnum()) else 46 if (bytes([c]) in _BREAKS or c == 10) else 32 for c in range(256)
+)
+"""Words kept, clause breaks (``_BREAKS`` and a line break) made ``.``, anything else a space."""
 
 
 def tokens(analysed: str) -> list[bytes]:
@@ -59,22 +62,24 @@ def tokens(analysed: str) -> list[bytes]:
     toks = raw.translate(_SEPARATORS).split()
     if _NEGATORS.isdisjoint(toks):
         return toks
-    raw = raw.replace(b"\n", b" . ")
-    for br in _BREAKS:  # clause breaks as tokens of their own, to end a scope
-        raw = raw.replace(br, b" " + br + b" ")
+    # clause by clause (a line break or one of ``_BREAKS`` ends one, and a scope with it): the
+    # words of a clause without a negator are taken as they are
     out: list[bytes] = []
-    left = 0
-    for t in raw.translate(_KEEP_BREAKS).split():
-        if t in _BREAKS:
-            left = 0
-        elif t in _NEGATORS:
-            out.append(t)
-            left = NEGATION_WINDOW
-        elif left:
-            out.append(b"~" + t)
-            left -= 1
-        else:
-            out.append(t)
+    for clause in raw.translate(_CLAUSES).split(b"."):
+        words = clause.split()
+        if _NEGATORS.isdisjoint(words):
+            out += words
+            continue
+        left = 0
+        for t in words:
+            if t in _NEGATORS:
+                out.append(t)
+                left = NEGATION_WINDOW
+            elif left:
+                out.append(b"~" + t)
+                left -= 1
+            else:
+                out.append(t)
     return out
 
 
