@@ -279,9 +279,11 @@ def why_view(thread: Thread, messages: Sequence[Message], glyphs: Glyphs,
     title = Text("Subject ", style="bold")
     title.append_text(patient_text(_SPACES.sub(" ", thread.subject)))
     parts.append(title)
-    parts.append(Text(f"Thread: the subject and the latest patient turn ({len(turn)} "
-                      f"message{'s' if len(turn) != 1 else ''}); staff text is never "
-                      "classified.", style="dim"))
+    numbers = [i for i, m in enumerate(messages, start=1) if any(m is t for t in turn)]
+    which = (f"message {numbers[0]}" if len(numbers) == 1 else
+             f"messages {numbers[0]}-{numbers[-1]}" if numbers else "no message")
+    parts.append(Text(f"Thread: the subject and the latest patient turn ({which}); staff "
+                      "text is never classified.", style="dim"))
     parts += category_lines(thread_c, {g: u.category.value for g, u in rules.urgent.items()})
     try:
         server = Priority(str(thread.priority))
@@ -320,7 +322,7 @@ class WhyScreen(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     WhyScreen { align: center middle; background: $background 60%; }
-    WhyScreen > VerticalScroll { width: 110; max-width: 100%; height: 100%; max-height: 100%;
+    WhyScreen > VerticalScroll { width: 110; max-width: 100%; height: auto; max-height: 100%;
                                  border: heavy $primary; background: $surface; padding: 0 1; }
     """
 
