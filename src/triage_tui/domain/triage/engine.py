@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+import string
+from itertools import product
 from operator import itemgetter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -484,6 +486,10 @@ class _Fuzzy:
     """Misspelt word -> lexicon word (memo)."""
     word_rx: re.Pattern[str]
     min_word: int
+    ok_ascii: set[bytes] | None = None
+    """``ok`` as bytes, plus every string of a-z shorter than ``min_word``: all the letter runs
+    of an ASCII text are in it exactly when all its words (``word_rx``) are in ``ok`` (a quicker
+    test than the regex; None when ``min_word`` is large)."""
 
     def resolve(self, w: str) -> str | None:
         hit = self.fixes.get(w)
@@ -500,6 +506,8 @@ class _Fuzzy:
             return fix
         if len(self.ok) < 500_000:
             self.ok.add(w)
+            if self.ok_ascii is not None:
+                self.ok_ascii.add(w.encode("ascii"))
         return None
 
 
@@ -542,17 +550,30 @@ def _build_fuzzy(rules: Rules, tables: dict) -> _Fuzzy:
         for i in range(len(lw)):
             index.setdefault(lw[:i] + lw[i + 1 :], set()).add(lw)
     min_word = max(3, fz.min_length - 1)
+    ok_ascii: set[bytes] | None = None
+    if min_word <= 4:
+        ok_ascii = {w.encode("ascii") for w in known}
+        for n in range(1, min_word):
+            ok_ascii.update("".join(p).encode("ascii") for p in product(string.ascii_lowercase, repeat=n))
     return _Fuzzy(
         index={k: tuple(sorted(v)) for k, v in index.items()},
         ok=known,
         fixes={},
         word_rx=re.compile(r"[a-z]{%d,}" % min_word),
         min_word=min_word,
+        ok_ascii=ok_ascii,
     )
 
 
-def _corrections(fz: _Fuzzy, norm: str) -> dict[str, str] | None:
+_LETTER_RUNS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+"""a-z kept, any other byte a space: ``split()`` then gives the runs of letters."""
+
+
+def _corrections(fz: _Fuzzy, norm: str, is_ascii: bool = False) -> dict[str, str] | None:
     """Misspelt word -> lexicon word, for the words of ``norm`` that need it (None: none)."""
+    if is_ascii and fz.ok_ascii is not None:
+        if fz.ok_ascii.issuperset(norm.encode("ascii").translate(_LETTER_RUNS).split()):
+            return None  # every word known (the usual case): no regex pass
     words = fz.word_rx.findall(norm)
     if fz.ok.issuperset(words):  # the usual case: every word is known (no set built)
         return None
@@ -864,7 +885,7 @@ def classify(
     if cp is None:
         cp = compile_rules(rules, is_ascii)
     if cp.fuzzy is not None:
-        fixes = _corrections(cp.fuzzy, norm)
+        fixes = _corrections(cp.fuzzy, norm, is_ascii)
         if fixes:
             norm, offsets = _corrected(cp.fuzzy, norm, offsets, fixes)
     doc = _Doc(norm, cp)
