@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import string
-from itertools import product
 from operator import itemgetter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -486,10 +484,10 @@ class _Fuzzy:
     """Misspelt word -> lexicon word (memo)."""
     word_rx: re.Pattern[str]
     min_word: int
-    ok_ascii: set[bytes] | None = None
-    """``ok`` as bytes, plus every string of a-z shorter than ``min_word``: all the letter runs
-    of an ASCII text are in it exactly when all its words (``word_rx``) are in ``ok`` (a quicker
-    test than the regex; None when ``min_word`` is large)."""
+    ok_ascii: set[bytes] = field(default_factory=set)
+    """``ok`` as bytes, plus runs of letters shorter than ``min_word`` seen in texts (never
+    words to check): when all the letter runs of an ASCII text are in it, all its words
+    (``word_rx``) are in ``ok`` (a quicker test than the regex)."""
 
     def resolve(self, w: str) -> str | None:
         hit = self.fixes.get(w)
@@ -506,8 +504,7 @@ class _Fuzzy:
             return fix
         if len(self.ok) < 500_000:
             self.ok.add(w)
-            if self.ok_ascii is not None:
-                self.ok_ascii.add(w.encode("ascii"))
+            self.ok_ascii.add(w.encode("ascii"))
         return None
 
 
@@ -550,18 +547,13 @@ def _build_fuzzy(rules: Rules, tables: dict) -> _Fuzzy:
         for i in range(len(lw)):
             index.setdefault(lw[:i] + lw[i + 1 :], set()).add(lw)
     min_word = max(3, fz.min_length - 1)
-    ok_ascii: set[bytes] | None = None
-    if min_word <= 4:
-        ok_ascii = {w.encode("ascii") for w in known}
-        for n in range(1, min_word):
-            ok_ascii.update("".join(p).encode("ascii") for p in product(string.ascii_lowercase, repeat=n))
     return _Fuzzy(
         index={k: tuple(sorted(v)) for k, v in index.items()},
         ok=known,
         fixes={},
         word_rx=re.compile(r"[a-z]{%d,}" % min_word),
         min_word=min_word,
-        ok_ascii=ok_ascii,
+        ok_ascii={w.encode("ascii") for w in known},
     )
 
 
@@ -571,9 +563,14 @@ _LETTER_RUNS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 
 def _corrections(fz: _Fuzzy, norm: str, is_ascii: bool = False) -> dict[str, str] | None:
     """Misspelt word -> lexicon word, for the words of ``norm`` that need it (None: none)."""
-    if is_ascii and fz.ok_ascii is not None:
-        if fz.ok_ascii.issuperset(norm.encode("ascii").translate(_LETTER_RUNS).split()):
+    if is_ascii:
+        # the letter runs of an ASCII text: its words (word_rx) are the runs of min_word or more
+        runs = norm.encode("ascii").translate(_LETTER_RUNS).split()
+        if fz.ok_ascii.issuperset(runs):
             return None  # every word known (the usual case): no regex pass
+        if len(fz.ok_ascii) < 100_000:
+            # runs too short to be words are never checked: remember them
+            fz.ok_ascii.update(r for r in runs if len(r) < fz.min_word)
     words = fz.word_rx.findall(norm)
     if fz.ok.issuperset(words):  # the usual case: every word is known (no set built)
         return None
