@@ -14,7 +14,7 @@ import math
 import re
 from operator import itemgetter
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, NamedTuple
 
 from triage_tui.domain.codes import Category, Priority
@@ -128,6 +128,40 @@ class Classification:
             "priority": self.priority.value,
             "matches": [m.to_dict() for m in self.matches],
         }
+
+
+_CLASSIFICATION_FIELDS = (
+    "category", "category_source", "rules_category", "urgent", "priority", "hits", "scores",
+    "server_category", "notes", "urgent_groups", "_source", "_memo",
+)
+assert tuple(f.name for f in fields(Classification)) == _CLASSIFICATION_FIELDS
+_NEW = object.__new__
+(_SET_CATEGORY, _SET_CATEGORY_SOURCE, _SET_RULES_CATEGORY, _SET_URGENT, _SET_PRIORITY, _SET_HITS,
+ _SET_SCORES, _SET_SERVER_CATEGORY, _SET_NOTES, _SET_URGENT_GROUPS, _SET_SOURCE, _SET_MEMO) = (
+    getattr(Classification, name).__set__ for name in _CLASSIFICATION_FIELDS
+)
+
+
+def _classification(
+    category, category_source, rules_category, urgent, priority, hits, scores, server_category, notes,
+    urgent_groups, source,
+) -> Classification:
+    """``Classification(...)`` with every field given, built without the frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field): the same object, set through its slots."""
+    c = _NEW(Classification)
+    _SET_CATEGORY(c, category)
+    _SET_CATEGORY_SOURCE(c, category_source)
+    _SET_RULES_CATEGORY(c, rules_category)
+    _SET_URGENT(c, urgent)
+    _SET_PRIORITY(c, priority)
+    _SET_HITS(c, hits)
+    _SET_SCORES(c, scores)
+    _SET_SERVER_CATEGORY(c, server_category)
+    _SET_NOTES(c, notes)
+    _SET_URGENT_GROUPS(c, urgent_groups)
+    _SET_SOURCE(c, source)
+    _SET_MEMO(c, [])
+    return c
 
 
 # --------------------------------------------------------------------------- compiling
@@ -970,7 +1004,7 @@ def classify(
                     e = m.end()
                     if e > pos:
                         last_end[idx] = e
-                        raw.append((pos, e, m.group(), owner))
+                        raw.append((pos, e, "", owner))  # (the matched text is never read)
     for idx in cp.always:
         rx, owner = cp.patterns[idx]
         for m in rx.finditer(norm):
@@ -1097,18 +1131,18 @@ def classify(
         except ValueError:
             notes.append(f"server priority {str(server_priority)[:40]!r} is not a known code: ignored")
 
-    return Classification(
-        category=srv if srv is not None else rules_category,
-        category_source="server" if srv is not None else "rules",
-        rules_category=rules_category,
-        urgent=priority is not Priority.ROUTINE,
-        priority=priority,
-        hits=tuple(hits),
-        scores=scores,
-        server_category=srv,
-        notes=tuple(notes),
-        urgent_groups=groups,
-        _source=(subject, text, combined, offsets, sub_end, text_start),
+    return _classification(
+        srv if srv is not None else rules_category,
+        "server" if srv is not None else "rules",
+        rules_category,
+        priority is not Priority.ROUTINE,
+        priority,
+        tuple(hits),
+        scores,
+        srv,
+        tuple(notes),
+        groups,
+        (subject, text, combined, offsets, sub_end, text_start),
     )
 
 
