@@ -168,3 +168,27 @@ def test_the_model_file_is_compact_json():
     assert all(" " not in k for k in data["unigrams"])
     assert all(k.count(" ") == 1 for k in data["bigrams"])
     assert all(math.isfinite(v) for v in data["unigrams"].values())
+
+
+def test_the_explanation_shows_words_a_nurse_can_use(rules):
+    """Function words weigh in the model but are never shown; a pair that extends a shown
+    word replaces it."""
+    from triage_tui.domain.triage.learned import FUNCTION_WORDS
+
+    c = classify(rules, "", CAUGHT_BY_MODEL_ONLY)
+    shown = [m.text.lower() for m in c.matches if m.group == "second_opinion"]
+    assert shown and all(w.split()[0].encode() not in FUNCTION_WORDS
+                         and w.split()[-1].encode() not in FUNCTION_WORDS for w in shown)
+    assert "keeps asking" in shown  # the pair, not "keeps" alone
+
+
+def test_the_score_does_not_depend_on_the_hash_seed():
+    """Deterministic to the last bit: the sum runs in the order the words first appear."""
+    code = ("from triage_tui.domain.triage import default_rules\n"
+            "from triage_tui.domain.triage.learned import tokens\n"
+            "m = default_rules().second_opinion.model\n"
+            f"print(repr(m.logit(tokens({CAUGHT_BY_MODEL_ONLY!r} * 3))))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")}
+    assert len(outs) == 1 and outs.pop().strip()

@@ -1199,7 +1199,7 @@ def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str]
         return None
     spans = [m.span() for m in _LEARNED_TOKEN.finditer(norm)]
     out = []
-    for w, i, n in model.contributions(toks)[:3]:
+    for w, i, n in model.reasons(toks):
         term = norm[spans[i][0]:spans[i + n - 1][1]]
         out.append((spans[i][0], spans[i + n - 1][1], f"{term} (learned weight {w:.2f})",
                     "urgent", "second_opinion", None))

@@ -100,8 +100,10 @@ class SecondOpinionModel:
         """The model's log-odds that a message with these words is urgent."""
         if not toks:
             return self.intercept
-        uni = set(toks)
-        bi = set(zip(toks, islice(toks, 1, None)))
+        # each n-gram once, in order of first occurrence (a dict, not a set: the sum's order,
+        # and so its last bits, must not depend on the interpreter's hash seed)
+        uni = dict.fromkeys(toks)
+        bi = dict.fromkeys(zip(toks, islice(toks, 1, None)))
         total = sum(map(self.unigrams.get, uni, repeat(0.0)))
         total += sum(map(self.bigrams.get, bi, repeat(0.0)))
         return self.intercept + total / math.sqrt(len(uni) + len(bi))
@@ -127,6 +129,43 @@ class SecondOpinionModel:
                     out.append((w, i, 2))
         out.sort(key=lambda c: (-c[0], c[1]))
         return out
+
+    def reasons(self, toks: list[bytes], k: int = 3) -> list[tuple[float, int, int]]:
+        """The explanation: the ``k`` heaviest of :meth:`contributions` that a reader can use.
+        An n-gram that starts or ends with a function word ("and", "he", "de") is skipped (it
+        weighs, but it tells a nurse nothing), and so is one overlapping a word already shown."""
+        out: list[tuple[float, int, int]] = []
+        used: set[int] = set()
+        for w, i, n in self.contributions(toks):
+            first, last = toks[i].lstrip(b"~"), toks[i + n - 1].lstrip(b"~")
+            if first in FUNCTION_WORDS or last in FUNCTION_WORDS:
+                continue
+            if any(j in used for j in range(i, i + n)):
+                # a pair that extends a word already shown ("keeps" -> "keeps asking") replaces it
+                grow = [x for x, r in enumerate(out) if r[2] == 1 and i <= r[1] < i + n]
+                if n == 2 and len(grow) == 1 and not any(
+                        j in used for j in range(i, i + n) if j != out[grow[0]][1]):
+                    out[grow[0]] = (out[grow[0]][0], i, 2)
+                    used.update(range(i, i + n))
+                continue
+            used.update(range(i, i + n))
+            out.append((w, i, n))
+            if len(out) == k:
+                break
+        return out
+
+
+FUNCTION_WORDS = frozenset(
+    b"a an and are as at be been but by can could did do does for from had has have he her "
+    b"him his i if in into is it its just like me my of on one or our she so something than "
+    b"that the their them then thing things got get t s don doesn didn isn won over about "
+    b"after before up down out off back "
+    b"there they this to too us was we were what when which who will with would you your "
+    b"al con de del el ella en era es esta este esto la las le les lo los me mi mis o para "
+    b"pero por que se su sus te tu un una y ya".split()
+)
+"""Words the explanation does not show on their own or at the edge of a pair (the model still
+weighs them)."""
 
 
 class ModelError(ValueError):
