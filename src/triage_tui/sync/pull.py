@@ -678,16 +678,24 @@ class _RulesPass:
             for i in range(0, len(todo), BATCH):
                 part = todo[i:i + BATCH]
                 jobs.append((part, worker.submit([(s, t) for _, _, s, t in part])))
-        for part, fut in jobs:
+        # Answers already in when one is written go in the same transaction (each one
+        # rewrites pages all over the threads table: fewer, bigger writes cost less).
+        ready: list[tuple[str, int, str, str | None]] = []
+        for k, (part, fut) in enumerate(jobs):
             try:
                 codes = await asyncio.wait_for(asyncio.wrap_future(fut), worker.timeout)
             except (rules_worker.RulesWorkerError, asyncio.TimeoutError) as exc:
                 log.info("%s; classifying in this process", exc or "rules worker timed out")
                 self.worker = None  # not restarted in this pass: finish() classifies here
+                if ready:
+                    await asyncio.to_thread(self.store.apply_rules, ready)
                 await asyncio.to_thread(worker.kill)
                 return
-            await asyncio.to_thread(self.store.apply_rules,
-                                    [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)])
+            ready += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
+            if k + 1 < len(jobs) and jobs[k + 1][1].done():
+                continue
+            await asyncio.to_thread(self.store.apply_rules, ready)
+            ready = []
 
     async def finish(self) -> None:
         """Classify everything still pending (this pass's and an interrupted one's)."""
