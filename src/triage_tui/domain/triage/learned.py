@@ -24,7 +24,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 __all__ = ["MODEL_PATH", "SecondOpinionModel", "load_model", "tokens", "ngrams"]
@@ -95,6 +95,13 @@ class SecondOpinionModel:
     unigrams: dict[bytes, float]
     bigrams: dict[tuple[bytes, bytes], float]
     meta: dict = field(default_factory=dict, compare=False)
+    weights: dict = field(default_factory=dict, compare=False, repr=False)
+    """Unigrams and bigrams in one table (what :meth:`logit` reads); filled from them."""
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            self.weights.update(self.unigrams)
+            self.weights.update(self.bigrams)
 
     def logit(self, toks: list[bytes]) -> float:
         """The model's log-odds that a message with these words is urgent."""
@@ -102,11 +109,9 @@ class SecondOpinionModel:
             return self.intercept
         # each n-gram once, in order of first occurrence (a dict, not a set: the sum's order,
         # and so its last bits, must not depend on the interpreter's hash seed)
-        uni = dict.fromkeys(toks)
-        bi = dict.fromkeys(zip(toks, islice(toks, 1, None)))
-        total = sum(map(self.unigrams.get, uni, repeat(0.0)))
-        total += sum(map(self.bigrams.get, bi, repeat(0.0)))
-        return self.intercept + total / math.sqrt(len(uni) + len(bi))
+        feats = dict.fromkeys(chain(toks, zip(toks, islice(toks, 1, None))))
+        total = sum(map(self.weights.get, feats, repeat(0.0)))
+        return self.intercept + total / math.sqrt(len(feats))
 
     def probability(self, toks: list[bytes]) -> float:
         return 1.0 / (1.0 + math.exp(-self.logit(toks)))
