@@ -125,3 +125,19 @@ def test_why_snapshot_80x24(snap_compare, store) -> None:
 
     assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=run_before)
     assert reached == ["WhyScreen"]
+
+
+async def test_learned_second_opinion_shows_its_probability_and_words(store) -> None:
+    """A message only the learned model flags: the view names that layer, its probability
+    against the threshold and the words that weighed most (not function words)."""
+    text = ("my dad fell off the ladder and now he keeps asking the same thing over and over, "
+            "he takes warfarin")
+    tid = add_thread(store, 905, Category.APPOINTMENT, minutes_ago=1, text=text)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_why(pilot, tid)
+        out = " ".join(plain(screen).split())
+        assert "learned second opinion" in out
+        assert re.search(r"probability 0\.\d\d, threshold 0\.\d\d", out), out
+        assert "'keeps asking'" in out
+        assert "'and'" not in out
