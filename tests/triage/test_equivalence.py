@@ -104,3 +104,29 @@ def test_outputs_unchanged(name, messages, expected) -> None:
 def test_fingerprint_is_deterministic() -> None:
     msgs = _tune_messages()[:40]
     assert fingerprint(msgs) == fingerprint(msgs)  # warm memos give the same results
+
+
+def test_ascii_regexes_stand_in_for_unicode_ones_on_non_word_characters(monkeypatch):
+    """A text whose only non-ASCII characters are punctuation, symbols or format characters
+    (curly quotes, dashes, "¿", emoji, bidi marks) is classified with the ASCII-flag regexes;
+    the result must be what the Unicode-flag regexes give (the engine's speed shortcut)."""
+    import random
+    import re
+
+    from triage_tui.domain.triage import engine
+
+    rng = random.Random(3)
+    extra = ["\u2019", "\u201c", "\u201d", "\u2014", "\u2013", "\u00bf", "\u00a1", "\u2026", "\U0001f48a",
+             "\u200d", "\u202e", "\u2022", "\u00b0", "\u00ab", "\u00bb", "\u00b7"]
+    texts = []
+    for subject, text in _tune_messages():
+        chars = list(text)
+        for _ in range(4):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(extra))
+        texts.append((subject, "".join(chars).replace("'", "\u2019")))
+    rules = default_rules()
+    fast = [_output(classify(rules, s, t)) for s, t in texts]
+    monkeypatch.setattr(engine, "_NEEDS_UNICODE", re.compile(r"[^\x00-\x7f]"))
+    slow = [_output(classify(rules, s, t)) for s, t in texts]
+    assert fast == slow
+    assert any(m["term"] for out in slow for m in out.get("matches", []))  # it did match things
