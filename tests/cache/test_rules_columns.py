@@ -251,3 +251,34 @@ def test_migration_2_to_3_adds_the_pending_table(data_dir):
     s.upsert([_msg("m2", "thanks", 2)], defer_rules=True)
     assert _pending(s) == {"thr-r"}
     s.close()
+
+
+def test_changed_rules_reclassify_stored_threads(data_dir, tmp_path, monkeypatch):
+    """A practice edits rules.toml (or a new version brings new rules, model or engine): the
+    threads already in the cache are classified again by the next pass, once."""
+    from triage_tui.domain.triage import load_rules, rules_fingerprint
+    from triage_tui.domain.triage.rules import rules_from_texts, _default_texts
+
+    text = "the zorblax rash is spreading"
+    before = rules_from_texts(_default_texts())
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir, rules=before)
+    s.upsert([_thread(), _msg("m1", text, 1)])
+    assert s.mark_stale_rules() == 1  # a cache made before fingerprints: classified again once
+    s.classify_pending()
+    assert s.mark_stale_rules() == 0
+    assert _row(s).rules_priority == "routine"
+    s.close()
+
+    user = tmp_path / "rules.toml"
+    user.write_text('[urgent.zorblax]\npriority = "asap"\ndescription = "test term"\n'
+                    'category = "clinical"\nterms.en = ["zorblax rash"]\n')
+    after = load_rules(user)
+    assert after.fingerprint != before.fingerprint
+    assert after.fingerprint == rules_fingerprint(user)  # the files alone give the same digest
+    s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir, rules=after)
+    assert _row(s).rules_priority == "routine"  # stale until the next pass
+    assert s.mark_stale_rules() == 1
+    assert s.classify_pending() == 1
+    assert _row(s).rules_priority == "asap"
+    assert s.mark_stale_rules() == 0
+    s.close()

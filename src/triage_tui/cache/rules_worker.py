@@ -30,7 +30,14 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from triage_tui.domain.triage import Rules, RulesError, classify, default_rules, load_rules
+from triage_tui.domain.triage import (
+    Rules,
+    RulesError,
+    classify,
+    default_rules,
+    load_rules,
+    rules_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 NICE = 10  # the child's niceness increment
@@ -51,6 +58,15 @@ def load_store_rules() -> Rules:
     except RulesError as exc:
         log.warning("triage rules: %s; using the shipped rules", exc)
         return default_rules()
+
+
+def store_rules_fingerprint() -> str:
+    """The fingerprint of the rules :func:`load_store_rules` loads, from the files alone
+    (milliseconds: no parsing)."""
+    try:
+        return rules_fingerprint()
+    except RulesError:
+        return rules_fingerprint(use_user_file=False)
 
 
 def rules_codes(rules: Rules, subject: str, text: str) -> tuple[str, str | None]:

@@ -36,7 +36,7 @@ from triage_tui.cache.api import (
 from triage_tui.cache.crypto import DecryptError, FieldCipher
 from triage_tui.cache.errors import CacheError, CacheLocked, WrongPassphrase
 from triage_tui.cache.records import BY_TABLE, SPECS, TableSpec, tables_for
-from triage_tui.cache.rules_worker import load_store_rules, rules_codes
+from triage_tui.cache.rules_worker import load_store_rules, rules_codes, store_rules_fingerprint
 from triage_tui.domain.models import (
     Appointment,
     Medication,
@@ -604,6 +604,24 @@ class Store:
             for tid, _, _ in fresh:
                 gen.pop(tid, None)
             return len(fresh)
+
+    def mark_stale_rules(self) -> int:
+        """When the rules changed since this cache's threads were classified (the user's
+        ``rules.toml`` was edited, or a new version brought new rules, a new model or a new
+        engine: :attr:`Rules.fingerprint`), mark every thread to be classified again (the next
+        :meth:`classify_pending` or sync pass does it). Returns how many were marked."""
+        fp = self._rules.fingerprint if self._rules_given else store_rules_fingerprint()
+        if not fp or self.get_meta("rules_fingerprint") == fp:
+            return 0
+        with self._tx() as conn:
+            n = conn.execute("INSERT OR IGNORE INTO rules_pending (thread_id) "
+                             "SELECT id FROM threads").rowcount
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         ("rules_fingerprint",
+                          self._c.encrypt("meta", "rules_fingerprint", "value", fp.encode("utf-8"))))
+        if n:
+            log.info("triage rules changed: %d threads to classify again", n)
+        return n
 
     def classify_pending(self, chunk: int = 2000) -> int:
         """Classify here the threads :meth:`upsert` (``defer_rules``) left pending, once each,

@@ -27,6 +27,7 @@ from triage_tui.domain.triage.rules import (
     RulesError,
     default_rules,
     load_rules,
+    rules_fingerprint,
     rules_from_texts,
     user_rules_path,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "load_rules",
     "queue_sort_key",
     "route",
+    "rules_fingerprint",
     "rules_from_texts",
     "user_rules_path",
 ]

@@ -11,6 +11,7 @@ Every error names the file and the key at fault (``rules.toml: category.refill.p
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -253,6 +254,9 @@ class Rules:
     second_opinion: SecondOpinion = field(default_factory=SecondOpinion)
     sources: tuple[str, ...] = ()
     """Files merged to build these rules, in order (for ``--help`` and explanations)."""
+    fingerprint: str = ""
+    """Digest of the rule files, the learned model and the engine code (:func:`rules_fingerprint`):
+    stored classifications made under another fingerprint are stale."""
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def response_time_for(self, category: Category | str | None, priority: Priority | str) -> timedelta:
@@ -338,13 +342,7 @@ def _default_texts() -> list[tuple[str, str]]:
     return [(f"<default>/{n}", (pkg / n).read_text(encoding="utf-8")) for n in DEFAULT_FILES]
 
 
-def load_rules(path: Path | None = None, *, use_user_file: bool = True) -> Rules:
-    """Shipped defaults merged with the user's rules file, validated.
-
-    ``path``: the user file; None means ``config_dir()/rules.toml`` when ``use_user_file``
-    (a missing default user file is fine; a missing explicit ``path`` is an error).
-    Raises :class:`RulesError` naming the file and key.
-    """
+def _layers(path: Path | None, use_user_file: bool) -> list[tuple[str, str]]:
     layers = _default_texts()
     explicit = path is not None
     if path is None and use_user_file:
@@ -358,7 +356,62 @@ def load_rules(path: Path | None = None, *, use_user_file: bool = True) -> Rules
                 raise RulesError(str(p), None, "file not found") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise RulesError(str(p), None, f"cannot read: {exc}") from None
-    return rules_from_texts(layers)
+    return layers
+
+
+def load_rules(path: Path | None = None, *, use_user_file: bool = True) -> Rules:
+    """Shipped defaults merged with the user's rules file, validated.
+
+    ``path``: the user file; None means ``config_dir()/rules.toml`` when ``use_user_file``
+    (a missing default user file is fine; a missing explicit ``path`` is an error).
+    Raises :class:`RulesError` naming the file and key.
+    """
+    return rules_from_texts(_layers(path, use_user_file))
+
+
+def rules_fingerprint(path: Path | None = None, *, use_user_file: bool = True) -> str:
+    """What :attr:`Rules.fingerprint` of ``load_rules(path, use_user_file=...)`` would be,
+    from the files alone (no parsing, no compiling: a few milliseconds). Raises
+    :class:`RulesError` when a file cannot be read."""
+    return _fingerprint(_layers(path, use_user_file))
+
+
+def _fingerprint(layers: list[tuple[str, str]]) -> str:
+    """A digest of everything a classification depends on: the rule files (names and texts),
+    the learned model's file and the triage engine's own code. When it changes, classifications
+    stored in a cache are stale (the cache reclassifies its threads)."""
+    from triage_tui.domain.triage.learned import MODEL_PATH
+
+    h = hashlib.sha256(_code_digest())
+    for name, text in layers:
+        h.update(name.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
+    try:
+        h.update(hashlib.sha256(MODEL_PATH.read_bytes()).digest())
+    except OSError:
+        h.update(b"no model")
+    return h.hexdigest()
+
+
+_CODE_DIGEST: bytes | None = None
+
+
+def _code_digest() -> bytes:
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        h = hashlib.sha256()
+        here = Path(__file__).resolve().parent
+        for name in ("engine.py", "learned.py", "rules.py", "text.py"):
+            try:
+                h.update((here / name).read_bytes())
+            except OSError:  # a zipped or frozen install: the version stands in for the code
+                from importlib.metadata import PackageNotFoundError, version
+
+                try:
+                    h.update(version("triage-tui").encode())
+                except PackageNotFoundError:
+                    pass
+        _CODE_DIGEST = h.digest()
+    return _CODE_DIGEST
 
 
 def default_rules() -> Rules:
@@ -390,6 +443,7 @@ def rules_from_texts(layers: list[tuple[str, str]]) -> Rules:
     default_name = layers[-1][0] if layers else "<rules>"
     rules = _Validator(merged, origins, default_name).rules()
     object.__setattr__(rules, "sources", tuple(n for n, _ in layers))
+    object.__setattr__(rules, "fingerprint", _fingerprint(layers))
     from triage_tui.domain.triage.engine import compile_rules
 
     compile_rules(rules, ascii=True)  # pattern errors surface now, naming the file and key (the
