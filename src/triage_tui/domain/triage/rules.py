@@ -524,7 +524,7 @@ class _Validator:
 
     def regex(self, pattern: str, path: tuple[str, ...]) -> None:
         try:
-            compiled = re.compile(pattern)
+            compiled = re.compile(pattern, re.ASCII)  # the flags the engine compiles it with (re caches it)
         except re.error as exc:
             raise self.fail(path, f"invalid regular expression: {exc}") from None
         if compiled.groupindex or re.search(r"\\[1-9]|\(\?[aiLmsux]+\)", pattern):
