@@ -69,6 +69,15 @@ def _metrics(rows: list[dict]) -> dict:
     }
 
 
+def _check_floors(*named: tuple[str, dict]) -> None:
+    """Each ``(name, metrics)`` at or above its ``FLOORS`` entry."""
+    for name, m in named:
+        recall, fpr, f1 = FLOORS[name]
+        assert m["urgent_recall"] >= recall, name
+        assert m["urgent_fpr"] <= fpr, name
+        assert m["macro_f1"] >= f1, name
+
+
 def _table(name: str, m: dict) -> str:
     lines = [f"\n== {name}: {m['n']} messages =="]
     lines.append(f"{'category':<12} {'prec':>6} {'recall':>6} {'F1':>6} {'n':>4}")
@@ -106,11 +115,7 @@ def test_evaluation_report(corpus, holdout):
     tune = _metrics([r for r in corpus if r["split"] == "tune"])
     print(_table("corpus tune split (dev)", tune))
     print(_table("corpus holdout split (dev since session 2)", holdout))
-    for name, m in (("tune", tune), ("holdout", holdout)):
-        recall, fpr, f1 = FLOORS[name]
-        assert m["urgent_recall"] >= recall, name
-        assert m["urgent_fpr"] <= fpr, name
-        assert m["macro_f1"] >= f1, name
+    _check_floors(("tune", tune), ("holdout", holdout))
 
 
 @pytest.fixture(scope="module")
@@ -191,11 +196,8 @@ def test_evaluation_report_dev_sets(holdout, holdout2_rows, holdout3_rows, holdo
     print(_table("holdout4 (dev)", h4))
     print(_table("dev combined: corpus holdout + holdout2 + holdout3 + holdout4", dev_combined))
     assert dev_combined["n"] == holdout["n"] + len(holdout2_rows) + len(holdout3_rows) + len(holdout4_rows)
-    for name, m in (("holdout", holdout), ("holdout2", h2), ("holdout3", h3), ("holdout4", h4), ("combined", dev_combined)):
-        recall, fpr, f1 = FLOORS[name]
-        assert m["urgent_recall"] >= recall, name
-        assert m["urgent_fpr"] <= fpr, name
-        assert m["macro_f1"] >= f1, name
+    _check_floors(("holdout", holdout), ("holdout2", h2), ("holdout3", h3), ("holdout4", h4),
+                  ("combined", dev_combined))
 
 
 def test_evaluation_report_round2(corpus, holdout2_rows, holdout3_rows, holdout4_rows,
@@ -219,11 +221,7 @@ def test_evaluation_report_round2(corpus, holdout2_rows, holdout3_rows, holdout4
     print(_table("holdout5 (dev since round 2)", h5))
     print(_table("holdout6 (dev since round 2)", h6))
     print(_table("all dev: corpus holdout + holdout2-6", every))
-    for name, m in (("holdout5", h5), ("holdout6", h6), ("all_dev", every)):
-        recall, fpr, f1 = FLOORS[name]
-        assert m["urgent_recall"] >= recall, name
-        assert m["urgent_fpr"] <= fpr, name
-        assert m["macro_f1"] >= f1, name
+    _check_floors(("holdout5", h5), ("holdout6", h6), ("all_dev", every))
 
 
 def _read(path: Path) -> list[dict]:
@@ -255,11 +253,7 @@ def test_evaluation_report_round3(corpus, holdout2_rows, holdout3_rows, holdout4
     print(_table("holdout7 (dev since round 3)", m7))
     print(_table("holdout8 (dev since round 3)", m8))
     print(_table("all dev: corpus holdout + holdout2-8", every))
-    for name, m in (("holdout7", m7), ("holdout8", m8), ("all_dev3", every)):
-        recall, fpr, f1 = FLOORS[name]
-        assert m["urgent_recall"] >= recall, name
-        assert m["urgent_fpr"] <= fpr, name
-        assert m["macro_f1"] >= f1, name
+    _check_floors(("holdout7", m7), ("holdout8", m8), ("all_dev3", every))
 
 
 # (urgent recall >=, false-positive rate <=, macro-F1 >=), set at the figures measured at the

@@ -607,10 +607,7 @@ class _Validator:
             if k == "enabled":
                 kw[k] = self.flag(v, p)
             elif k == "priority":
-                prio = self.enum(Priority, v, p)
-                if prio is Priority.ROUTINE:
-                    raise self.fail(p, "needs urgent, asap or stat")
-                kw[k] = prio
+                kw[k] = self.raised_priority(v, p)
             elif k == "window":
                 kw[k] = self.number(v, p, integer=True, minimum=1)
             elif k == "description":
@@ -629,6 +626,13 @@ class _Validator:
                 kw[k] = float(self.number(v, p))
         return Acuity(**kw)
 
+    def raised_priority(self, value: Any, path: tuple[str, ...]) -> Priority:
+        """A priority a layer raises a message to: anything but routine."""
+        prio = self.enum(Priority, value, path)
+        if prio is Priority.ROUTINE:
+            raise self.fail(path, "needs urgent, asap or stat")
+        return prio
+
     def second_opinion(self, value: Any) -> SecondOpinion:
         path = ("second_opinion",)
         tbl = self.table(value, path, {"enabled", "threshold", "priority", "description"})
@@ -643,10 +647,7 @@ class _Validator:
                     raise self.fail(p, "must be a probability between 0 and 1 (exclusive)")
                 kw[k] = t
             elif k == "priority":
-                prio = self.enum(Priority, v, p)
-                if prio is Priority.ROUTINE:
-                    raise self.fail(p, "needs urgent, asap or stat")
-                kw[k] = prio
+                kw[k] = self.raised_priority(v, p)
             else:
                 if not isinstance(v, str):
                     raise self.fail(p, "must be a string")
