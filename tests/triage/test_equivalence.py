@@ -130,3 +130,31 @@ def test_ascii_regexes_stand_in_for_unicode_ones_on_non_word_characters(monkeypa
     slow = [_output(classify(rules, s, t)) for s, t in texts]
     assert fast == slow
     assert any(m["term"] for out in slow for m in out.get("matches", []))  # it did match things
+
+
+def test_stand_in_letters_give_the_unicode_results(monkeypatch):
+    """A text whose non-ASCII word characters are all letters (other scripts, "ß", "ø") is
+    read with those letters as "_" by the ASCII-flag regexes; the result must be what the
+    Unicode-flag regexes give on the text itself. Letters are salted inside words, at their
+    edges and alone, next to the rules' own terms."""
+    import random
+    import re
+
+    from triage_tui.domain.triage import engine
+
+    rng = random.Random(11)
+    letters = ["\u05e9", "\u0627", "\u0436", "\u4e2d", "\u03b1", "\u00df", "\u00f8", "\u0111",
+               "\u0e01", "\uac00", "\u0915"]
+    texts = []
+    for subject, text in _tune_messages():
+        words = text.split(" ")
+        for _ in range(5):
+            i = rng.randrange(len(words))
+            w, c = words[i], rng.choice(letters) * rng.randint(1, 3)
+            words[i] = rng.choice([c + w, w + c, w[: len(w) // 2] + c + w[len(w) // 2:], c + " " + w])
+        texts.append((subject, " ".join(words) + rng.choice(["", " \u2019", " \U0001f48a"])))
+    rules = default_rules()
+    fast = [_output(classify(rules, s, t)) for s, t in texts]
+    monkeypatch.setattr(engine, "_NEEDS_UNICODE_SET", re.compile(r"[^\x00-\x7f]"))
+    slow = [_output(classify(rules, s, t)) for s, t in texts]
+    assert fast == slow

@@ -242,6 +242,9 @@ _WORD = re.compile(r"\w+")
 _NEEDS_UNICODE = re.compile(r"(?![\x00-\x7f])[\w\s]")
 """A character on which the Unicode and the ASCII ``\\w``, ``\\b``, ``\\s`` and ``\\d`` disagree
 (a non-ASCII letter, digit or space; ``\\d`` is part of ``\\w``)."""
+_NEEDS_UNICODE_SET = re.compile(r"(?![\x00-\x7f])[\d\s]")
+"""Of those, the ones a stand-in cannot replace (a non-ASCII digit or space)."""
+_NON_ASCII_LETTER = re.compile(r"(?![\x00-\x7f])\w")
 _GATE_PREFIX = 8
 """Longest literal prefix the gate looks for (longer: fewer gate hits, a bigger gate regex)."""
 _CANON = str.maketrans("", "", " \t\n\r\f\v-/'")
@@ -915,10 +918,16 @@ def classify(
     combined = subject + _SEP + text
     norm, offsets = fold(combined)
     is_ascii = norm.isascii()
-    # the ASCII-flag regexes match exactly what the Unicode ones match unless the text has a
-    # non-ASCII word or space character (curly quotes, dashes, "¿", emoji are neither): most
-    # texts with such punctuation never need the Unicode set, which costs ~0.6 s to compile
-    use_ascii = is_ascii or _NEEDS_UNICODE.search(norm) is None
+    # The ASCII-flag regexes match exactly what the Unicode ones match unless the text has a
+    # non-ASCII word or space character (curly quotes, dashes, "¿", emoji are neither). When
+    # its only such characters are letters (other scripts, "ß"), they are read as "_" (a word
+    # character like them, in no rule, one character for one): the same matches again. Only a
+    # non-ASCII space or digit needs the Unicode set, which costs ~0.6 s to compile.
+    stand_in = False
+    if is_ascii or _NEEDS_UNICODE.search(norm) is None:
+        use_ascii = True
+    else:
+        use_ascii = stand_in = _NEEDS_UNICODE_SET.search(norm) is None
     cp = rules._cache.get("compiled_ascii" if use_ascii else "compiled")  # compile_rules' cache
     if cp is None:
         cp = compile_rules(rules, use_ascii)
@@ -926,6 +935,9 @@ def classify(
         fixes = _corrections(cp.fuzzy, norm, is_ascii)
         if fixes:
             norm, offsets = _corrected(cp.fuzzy, norm, offsets, fixes)
+    read = norm  # what the learned second opinion reads (its words keep their letters)
+    if stand_in:
+        norm = _NON_ASCII_LETTER.sub("_", norm)
     doc = _Doc(norm, cp)
     sub_end = len(subject)
     text_start = sub_end + len(_SEP)
@@ -1103,9 +1115,9 @@ def classify(
 
     so = rules.second_opinion
     if _opinion_tokens is not None:  # training: the words the model reads, whatever the verdict
-        _opinion_tokens.extend(opinion_tokens(norm, hits))
+        _opinion_tokens.extend(opinion_tokens(read, hits))
     if priority is Priority.ROUTINE and so.model is not None:
-        hit2 = _second_opinion(so, norm, hits)
+        hit2 = _second_opinion(so, read, hits)
         if hit2 is not None:
             priority = so.priority
             hits.extend(hit2[0])
