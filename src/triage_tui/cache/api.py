@@ -141,6 +141,10 @@ class CacheAPI(Protocol):
     def classify_pending(self) -> int:
         """Classify the threads ``upsert(..., defer_rules=True)`` left pending; returns how many."""
 
+    def mark_stale_rules(self) -> int:
+        """Mark every thread pending when the triage rules changed since the cache was
+        classified (their fingerprint); returns how many were marked."""
+
     def delete(self, resource_type: str, ids: Iterable[str]) -> int:
         """Remove records deleted or entered-in-error on the server."""
 

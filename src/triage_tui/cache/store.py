@@ -616,9 +616,7 @@ class Store:
         with self._tx() as conn:
             n = conn.execute("INSERT OR IGNORE INTO rules_pending (thread_id) "
                              "SELECT id FROM threads").rowcount
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                         ("rules_fingerprint",
-                          self._c.encrypt("meta", "rules_fingerprint", "value", fp.encode("utf-8"))))
+            self._put_meta(conn, "rules_fingerprint", fp)
         if n:
             log.info("triage rules changed: %d threads to classify again", n)
         return n
@@ -727,8 +725,11 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                         (key, self._c.encrypt("meta", key, "value", value.encode("utf-8"))))
+            self._put_meta(conn, key, value)
+
+    def _put_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (key, self._c.encrypt("meta", key, "value", value.encode("utf-8"))))
 
     # --- reading records ---------------------------------------------------------------------
     def _load(self, spec: TableSpec, where: str, params: Sequence[Any],

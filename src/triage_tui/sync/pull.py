@@ -194,9 +194,8 @@ class Puller:
     async def _pull(self) -> PullResult:
         before = self.client.requests
         result = PullResult()
-        mark = getattr(self.store, "mark_stale_rules", None)
-        if mark is not None:  # rules changed since the last pass: every thread is classified again
-            await asyncio.to_thread(mark)
+        # rules changed since the last pass: every thread is classified again
+        await asyncio.to_thread(self.store.mark_stale_rules)
         self._rules = _RulesPass(self.store, self.rules_worker)
         try:
             for rtype in self.types:

@@ -92,16 +92,17 @@ def ngrams(toks: list[bytes]) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class SecondOpinionModel:
     intercept: float
-    unigrams: dict[bytes, float]
-    bigrams: dict[tuple[bytes, bytes], float]
+    weights: dict
+    """Unigram (``bytes``) and bigram (``(bytes, bytes)``) -> weight, in one table."""
     meta: dict = field(default_factory=dict, compare=False)
-    weights: dict = field(default_factory=dict, compare=False, repr=False)
-    """Unigrams and bigrams in one table (what :meth:`logit` reads); filled from them."""
 
-    def __post_init__(self) -> None:
-        if not self.weights:
-            self.weights.update(self.unigrams)
-            self.weights.update(self.bigrams)
+    @property
+    def unigrams(self) -> dict[bytes, float]:
+        return {k: w for k, w in self.weights.items() if isinstance(k, bytes)}
+
+    @property
+    def bigrams(self) -> dict[tuple[bytes, bytes], float]:
+        return {k: w for k, w in self.weights.items() if isinstance(k, tuple)}
 
     def logit(self, toks: list[bytes]) -> float:
         """The model's log-odds that a message with these words is urgent."""
@@ -113,22 +114,20 @@ class SecondOpinionModel:
         total = sum(map(self.weights.get, feats, repeat(0.0)))
         return self.intercept + total / math.sqrt(len(feats))
 
-    def probability(self, toks: list[bytes]) -> float:
-        return 1.0 / (1.0 + math.exp(-self.logit(toks)))
-
     def contributions(self, toks: list[bytes]) -> list[tuple[float, int, int]]:
         """``(weight, first token index, token count)`` of each n-gram that pushed the score up
         (its first occurrence), largest first: the explanation."""
         out = []
         seen: set = set()
+        get = self.weights.get
         for i, t in enumerate(toks):
-            w = self.unigrams.get(t, 0.0)
+            w = get(t, 0.0)
             if w > 0 and t not in seen:
                 seen.add(t)
                 out.append((w, i, 1))
             if i + 1 < len(toks):
                 pair = (t, toks[i + 1])
-                w = self.bigrams.get(pair, 0.0)
+                w = get(pair, 0.0)
                 if w > 0 and pair not in seen:
                     seen.add(pair)
                     out.append((w, i, 2))
@@ -186,11 +185,11 @@ def load_model(path: Path | None = None) -> SecondOpinionModel:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path}: not a second-opinion model of format {FORMAT}")
     try:
-        uni = {str(k).encode("utf-8", "surrogatepass"): float(v) for k, v in data["unigrams"].items()}
-        bi: dict[tuple[bytes, bytes], float] = {}
+        weights: dict = {str(k).encode("utf-8", "surrogatepass"): float(v)
+                         for k, v in data["unigrams"].items()}
         for k, v in data["bigrams"].items():
             a, _, b = str(k).partition(" ")
-            bi[(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))] = float(v)
-        return SecondOpinionModel(float(data["intercept"]), uni, bi, dict(data.get("meta") or {}))
+            weights[(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))] = float(v)
+        return SecondOpinionModel(float(data["intercept"]), weights, dict(data.get("meta") or {}))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{path}: malformed second-opinion model: {exc}") from None
