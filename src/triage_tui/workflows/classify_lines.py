@@ -37,6 +37,8 @@ CHUNK = 1000
 classifying it (~70 ms), small enough that the first output comes soon."""
 PARALLEL_MIN = 4000
 """Below this many lines the pool's start (a fork per worker) is not worth it."""
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(obj, ensure_ascii=False)`` without building an encoder per line."""
 
 
 class Rendered(NamedTuple):
@@ -83,7 +85,7 @@ def render_chunk(rules: Rules, first_lineno: int, lines: list[str], explain: boo
             rec["rules_category"] = c.rules_category.value
         if explain:
             rec["explanation"] = list(c.explanation)
-        out.append(json.dumps(rec, ensure_ascii=False) + "\n")
+        out.append(_ENCODE(rec) + "\n")
     return Rendered("".join(out), errors)
 
 
