@@ -104,3 +104,22 @@ def test_command_line_pooled_equals_one_job(tmp_path):
     assert b"bad line(s) skipped" in pooled.stderr
     bad = run("--jobs", "-1")
     assert bad.returncode == 2 and b"--jobs" in bad.stderr
+
+
+def test_one_job_answers_a_stream_line_by_line():
+    """``tail -f msgs | triage-tui classify --jobs 1``: each answer comes before the next line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage_tui", "classify", "--no-user-rules", "--jobs", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        for i, text in enumerate(["need my refill", "my lips are swelling since the new pill"]):
+            proc.stdin.write((json.dumps({"id": i, "text": text}) + "\n").encode())
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline())  # stdin still open: no EOF yet
+            assert answer["id"] == i
+        assert answer["urgent"] is True
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()

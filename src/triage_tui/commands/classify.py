@@ -29,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--explain", action="store_true", help="add the explanation lines to each output")
     parser.add_argument(
         "--jobs", type=int, default=0, metavar="N",
-        help="worker processes for big inputs (default 0: one per usable core; 1: this process only)",
+        help="worker processes for a big input (default 0: one per usable core; 1: this process, each line answered as it is read, for a stream)",
     )
 
 
@@ -41,13 +41,17 @@ def run(args: argparse.Namespace) -> int:
         print("triage-tui classify: --jobs must be 0 (every core) or more", file=sys.stderr)
         return 2
     rules = load_rules(args.rules, use_user_file=not args.no_user_rules)
+    # typed at a terminal: answer each line as it is entered (the pool reads ahead)
+    jobs = 1 if sys.stdin.isatty() else args.jobs or None
     out = sys.stdout
     bad = 0
-    for rendered in classify_lines(rules, sys.stdin, explain=args.explain, jobs=args.jobs or None):
+    for rendered in classify_lines(rules, sys.stdin, explain=args.explain, jobs=jobs):
         for problem in rendered.errors:
             print(f"triage-tui classify: {problem}", file=sys.stderr)
         bad += len(rendered.errors)
         out.write(rendered.out)
+        if jobs == 1:
+            out.flush()  # a stream's reader sees each answer as soon as it exists
     out.flush()
     if bad:
         print(f"triage-tui classify: {bad} bad line(s) skipped", file=sys.stderr)

@@ -111,19 +111,24 @@ def classify_lines(
     chunk: int = CHUNK,
     parallel_min: int = PARALLEL_MIN,
 ) -> Iterator[Rendered]:
-    """Classify JSON lines, yielding each chunk's :class:`Rendered` answer in input order.
+    """Classify JSON lines, yielding :class:`Rendered` answers in input order.
 
-    ``jobs``: worker processes (None: every usable core; 1: this process only). The input is
-    read lazily (a pipe can stream), at most ``2 * jobs`` chunks ahead of the output."""
+    ``jobs``: worker processes (None: every usable core; 1: this process only, one answer per
+    line as it is read, for a stream such as ``tail -f``). With more than one job the first
+    ``parallel_min`` lines are read before anything is answered (fewer: the input was small,
+    and it is classified here), then the pool reads at most ``2 * jobs`` chunks ahead."""
     it = iter(lines)
     jobs = usable_cpus() if jobs is None else max(1, jobs)
-    head = list(islice(it, max(parallel_min, chunk)))
-    chunks = _chunks(head, it, chunk)
-    if jobs == 1 or len(head) < parallel_min or "fork" not in multiprocessing.get_all_start_methods():
-        for first, part in chunks:
-            yield render_chunk(rules, first, part, explain)
+    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for lineno, line in enumerate(it, start=1):
+            yield render_chunk(rules, lineno, [line], explain)
         return
-    yield from _pooled(rules, chunks, explain, jobs)
+    head = list(islice(it, max(parallel_min, chunk)))
+    if len(head) < parallel_min:
+        for lineno, line in enumerate(head, start=1):
+            yield render_chunk(rules, lineno, [line], explain)
+        return
+    yield from _pooled(rules, _chunks(head, it, chunk), explain, jobs)
 
 
 def _chunks(head: list[str], rest: Iterator[str], size: int) -> Iterator[tuple[int, list[str]]]:
