@@ -123,3 +123,22 @@ def test_one_job_answers_a_stream_line_by_line():
         assert proc.wait(timeout=60) == 0
     finally:
         proc.kill()
+
+
+@pytest.mark.parametrize("jobs", ["0", "1"])
+def test_a_reader_that_goes_away_stops_it_quietly(tmp_path, jobs):
+    """``triage-tui classify < big.jsonl | head``: exit status 141 (SIGPIPE), no crash report."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(_input() * 12), encoding="utf-8")
+    with src.open("rb") as stdin:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triage_tui", "classify", "--no-user-rules", "--jobs", jobs],
+            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        try:
+            assert proc.stdout.read(100).startswith(b'{"id": 0')
+            proc.stdout.close()
+            assert proc.wait(timeout=60) == 141
+            assert proc.stderr.read() == b""
+        finally:
+            proc.kill()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from pathlib import Path
 
 NAME = "classify"
@@ -45,14 +46,16 @@ def run(args: argparse.Namespace) -> int:
     jobs = 1 if sys.stdin.isatty() else args.jobs or None
     out = sys.stdout
     bad = 0
-    for rendered in classify_lines(rules, sys.stdin, explain=args.explain, jobs=jobs):
-        for problem in rendered.errors:
-            print(f"triage-tui classify: {problem}", file=sys.stderr)
-        bad += len(rendered.errors)
-        out.write(rendered.out)
-        if jobs == 1:
-            out.flush()  # a stream's reader sees each answer as soon as it exists
-    out.flush()
+    # closing(): a stop midway (the reader of stdout went away, Ctrl-C) stops the workers now
+    with closing(classify_lines(rules, sys.stdin, explain=args.explain, jobs=jobs)) as answers:
+        for rendered in answers:
+            for problem in rendered.errors:
+                print(f"triage-tui classify: {problem}", file=sys.stderr)
+            bad += len(rendered.errors)
+            out.write(rendered.out)
+            if jobs == 1:
+                out.flush()  # a stream's reader sees each answer as soon as it exists
+        out.flush()
     if bad:
         print(f"triage-tui classify: {bad} bad line(s) skipped", file=sys.stderr)
         return 1
