@@ -192,3 +192,26 @@ def test_the_score_does_not_depend_on_the_hash_seed():
                            env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2", "3")}
     assert len(outs) == 1 and outs.pop().strip()
+
+
+def test_the_bounded_score_decides_exactly_as_the_full_score():
+    """``logit_if_at_least`` (the heavy-weights bound first) gives the same float as
+    ``logit`` at every threshold, also a threshold right at a message's own score or one
+    float above it (where a bound off by any rounding would decide wrongly)."""
+    from triage_tui.domain.triage.learned import _LIGHT
+
+    m = load_model()
+    assert all(w <= _LIGHT for k, w in m.weights.items() if k not in m._heavy)
+    texts = []
+    for p in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        for line in p.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts.append(((row.get("subject") or "") + "\n\n" + (row.get("text") or "")).lower())
+    texts += ["", "ok", CAUGHT_BY_MODEL_ONLY]
+    for text in texts:
+        toks = tokens(text)
+        z = m.logit(toks)
+        for lo in (z, math.nextafter(z, math.inf), math.nextafter(z, -math.inf), z - 1.0, z + 1.0, -1.437):
+            got = m.logit_if_at_least(toks, lo)
+            assert got == (z if z >= lo else None), (text, lo)

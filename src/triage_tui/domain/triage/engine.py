@@ -1209,12 +1209,12 @@ def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str]
     explain it (its strongest words, at most three) and the group description with the score."""
     model = so.model
     toks = opinion_tokens(norm, hits)
-    z = model.logit(toks)
     cut = so.cut
     lo = _LOG_ODDS.get(cut)
     if lo is None:
         lo = _LOG_ODDS[cut] = math.log(cut / (1.0 - cut))
-    if z < lo:
+    z = model.logit_if_at_least(toks, lo)
+    if z is None:
         return None
     spans = [m.span() for m in _LEARNED_TOKEN.finditer(norm)]
     out = []

@@ -95,6 +95,13 @@ class SecondOpinionModel:
     weights: dict
     """Unigram (``bytes``) and bigram (``(bytes, bytes)``) -> weight, in one table."""
     meta: dict = field(default_factory=dict, compare=False)
+    _heavy: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """The weights above ``_LIGHT`` or below ``-_HEAVY_NEGATIVE`` (a quarter of the table):
+    enough to bound the score from above (see :meth:`logit_if_at_least`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_heavy", {k: w for k, w in self.weights.items()
+                                            if w > _LIGHT or w < -_HEAVY_NEGATIVE})
 
     @property
     def unigrams(self) -> dict[bytes, float]:
@@ -113,6 +120,25 @@ class SecondOpinionModel:
         feats = dict.fromkeys(chain(toks, zip(toks, islice(toks, 1, None))))
         total = sum(map(self.weights.get, feats, repeat(0.0)))
         return self.intercept + total / math.sqrt(len(feats))
+
+    def logit_if_at_least(self, toks: list[bytes], lo: float) -> float | None:
+        """``logit(toks)`` (the same float) when it is at least ``lo``, else None.
+
+        Most messages are far below the threshold, and an upper bound of the sum says so:
+        the weights in ``_heavy`` as they are and any other n-gram at most ``_LIGHT``. That
+        table is a quarter of the full one, so its lookups mostly hit the CPU cache, where
+        those of the full table (40k entries) mostly miss. Only when the bound does not
+        decide is the exact sum taken, in the same order as :meth:`logit`."""
+        if not toks:
+            return self.intercept if self.intercept >= lo else None
+        feats = dict.fromkeys(chain(toks, zip(toks, islice(toks, 1, None))))
+        root = math.sqrt(len(feats))
+        need = (lo - self.intercept) * root  # the sum a score of lo needs
+        # the margin covers the rounding of both sums (many orders of magnitude more)
+        if sum(map(self._heavy.get, feats, repeat(_LIGHT))) < need - 1e-9 * (1.0 + abs(need)):
+            return None
+        z = self.intercept + sum(map(self.weights.get, feats, repeat(0.0))) / root
+        return z if z >= lo else None
 
     def contributions(self, toks: list[bytes]) -> list[tuple[float, int, int]]:
         """``(weight, first token index, token count)`` of each n-gram that pushed the score up
@@ -157,6 +183,13 @@ class SecondOpinionModel:
             if len(out) == k:
                 break
         return out
+
+
+_LIGHT = 0.05
+_HEAVY_NEGATIVE = 0.5
+"""The bound of :meth:`SecondOpinionModel.logit_if_at_least`: every weight not in its heavy
+table is at most ``_LIGHT``. (Tuned on the corpus: a table of 11k of the 42k weights, which
+decides 98% of the messages the model reads.)"""
 
 
 FUNCTION_WORDS = frozenset(
