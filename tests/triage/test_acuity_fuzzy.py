@@ -121,6 +121,18 @@ def test_typo_spans_point_at_the_original_text(rules):
     assert text[m.start : m.end] == m.text == "chets pain"
 
 
+def test_words_remembered_as_correct_do_not_hide_a_typo():
+    """A text made of words seen in texts that needed no correction is not checked again;
+    a typo among them still is (it was never remembered), whatever was classified before."""
+    fresh = load_rules(use_user_file=False)
+    texts = ["my chest hurts and my arm is numb 2 days", "chets pain and my arm is numb 2 days",
+             "my chest hurts and my arm is numb 2 days", "chets pain and my arm is numb 2 days"]
+    got = [classify(fresh, "", t).to_dict() for t in texts]
+    assert got[0] == got[2] and got[1] == got[3]
+    assert any(m["text"] == "chets pain" for m in got[1]["matches"])
+    assert got[1] == classify(load_rules(use_user_file=False), "", texts[1]).to_dict()
+
+
 @pytest.mark.parametrize(
     "text",
     [

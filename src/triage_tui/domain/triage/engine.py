@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple
 from triage_tui.domain.codes import Category, Priority
 from triage_tui.domain.triage.learned import _TOKEN as _LEARNED_TOKEN
 from triage_tui.domain.triage.learned import tokens as _learned_tokens
+from triage_tui.domain.triage.learned import words as _learned_words
 from triage_tui.domain.triage.rules import Rules
 from triage_tui.domain.triage.text import _char_re, _Node, fold, literal_prefixes, term_key, trie_regex, word_start
 
@@ -528,6 +529,10 @@ class _Fuzzy:
     """``ok`` as bytes, plus runs of letters shorter than ``min_word`` seen in texts (never
     words to check): when all the letter runs of an ASCII text are in it, all its words
     (``word_rx``) are in ``ok`` (a quicker test than the regex)."""
+    ok_words: set[bytes] = field(default_factory=set)
+    """Words of ASCII texts (``learned.words``: runs of letters and digits) whose letter runs
+    all needed no correction: a text made of them needs none. (The second opinion splits the
+    text into these words anyway: one split serves both.)"""
 
     def resolve(self, w: str) -> str | None:
         hit = self.fixes.get(w)
@@ -601,8 +606,20 @@ _LETTER_RUNS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 """a-z kept, any other byte a space: ``split()`` then gives the runs of letters."""
 
 
-def _corrections(fz: _Fuzzy, norm: str, is_ascii: bool = False) -> dict[str, str] | None:
-    """Misspelt word -> lexicon word, for the words of ``norm`` that need it (None: none)."""
+def _corrections(
+    fz: _Fuzzy, norm: str, is_ascii: bool = False, split: list[bytes] | None = None
+) -> dict[str, str] | None:
+    """Misspelt word -> lexicon word, for the words of ``norm`` that need it (None: none).
+    ``split``: ``learned.words(norm)`` of an ASCII text (each letter run of the text lies in
+    one of them)."""
+    if split is not None:
+        if fz.ok_words.issuperset(split):
+            return None  # the usual case: words seen before in texts that needed no correction
+        fixes = _corrections(fz, norm, is_ascii)
+        if fixes is None and len(fz.ok_words) < 200_000:
+            # every letter run of the text is known (and stays known: ``ok`` only grows)
+            fz.ok_words.update(split)
+        return fixes
     if is_ascii:
         # the letter runs of an ASCII text: its words (word_rx) are the runs of min_word or more
         runs = norm.encode("ascii").translate(_LETTER_RUNS).split()
@@ -931,10 +948,14 @@ def classify(
     cp = rules._cache.get("compiled_ascii" if use_ascii else "compiled")  # compile_rules' cache
     if cp is None:
         cp = compile_rules(rules, use_ascii)
+    read_words = None  # the second opinion's words of norm, when the typo check splits it
     if cp.fuzzy is not None:
-        fixes = _corrections(cp.fuzzy, norm, is_ascii)
+        if is_ascii:
+            read_words = _learned_words(norm)
+        fixes = _corrections(cp.fuzzy, norm, is_ascii, read_words)
         if fixes:
             norm, offsets = _corrected(cp.fuzzy, norm, offsets, fixes)
+            read_words = None
     read = norm  # what the learned second opinion reads (its words keep their letters)
     if stand_in:
         norm = _NON_ASCII_LETTER.sub("_", norm)
@@ -1117,7 +1138,7 @@ def classify(
     if _opinion_tokens is not None:  # training: the words the model reads, whatever the verdict
         _opinion_tokens.extend(opinion_tokens(read, hits))
     if priority is Priority.ROUTINE and so.model is not None:
-        hit2 = _second_opinion(so, read, hits)
+        hit2 = _second_opinion(so, read, hits, read_words)
         if hit2 is not None:
             priority = so.priority
             hits.extend(hit2[0])
@@ -1165,13 +1186,14 @@ def classify(
     )
 
 
-def opinion_tokens(norm: str, hits: list[tuple]) -> list[bytes]:
+def opinion_tokens(norm: str, hits: list[tuple], split: list[bytes] | None = None) -> list[bytes]:
     """The words the learned second opinion reads: :func:`learned.tokens` of the analysed text,
     with the words of every urgent match the rules cancelled (denied, past, hypothetical,
     resolved) marked ``~`` like the words after a negation. So the model weighs what the rules
     already explained away as the denial it is, not as the red flag ("my chest pain has
-    resolved" is not "chest pain")."""
-    toks = _learned_tokens(norm)
+    resolved" is not "chest pain"). ``split``: ``learned.words(norm)`` if known (it may be
+    changed)."""
+    toks = _learned_tokens(norm, split)
     cancelled = None
     for h in hits:
         if h[5] is not None and h[3] == "urgent":
@@ -1204,11 +1226,13 @@ _LOG_ODDS: dict[float, float] = {}
 """Probability threshold -> its log-odds (the same computation, once per threshold)."""
 
 
-def _second_opinion(so, norm: str, hits: list[tuple]) -> tuple[list[tuple], str] | None:
+def _second_opinion(
+    so, norm: str, hits: list[tuple], split: list[bytes] | None = None
+) -> tuple[list[tuple], str] | None:
     """The learned model's verdict on a message the rules left routine: None, or the hits that
     explain it (its strongest words, at most three) and the group description with the score."""
     model = so.model
-    toks = opinion_tokens(norm, hits)
+    toks = opinion_tokens(norm, hits, split)
     cut = so.cut
     lo = _LOG_ODDS.get(cut)
     if lo is None:

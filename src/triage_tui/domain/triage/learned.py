@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from pathlib import Path
 
-__all__ = ["MODEL_PATH", "SecondOpinionModel", "load_model", "tokens", "ngrams"]
+__all__ = ["MODEL_PATH", "SecondOpinionModel", "load_model", "tokens", "words", "ngrams"]
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "second_opinion.json"
 FORMAT = 1
@@ -55,23 +55,29 @@ _CLAUSES = bytes(
 """Words kept, clause breaks (``_BREAKS`` and a line break) made ``.``, anything else a space."""
 
 
-def tokens(analysed: str) -> list[bytes]:
+def words(analysed: str) -> list[bytes]:
+    """The words of an analysed text, in order, UTF-8 encoded, none marked."""
+    return analysed.encode("utf-8", "surrogatepass").translate(_SEPARATORS).split()
+
+
+def tokens(analysed: str, split: list[bytes] | None = None) -> list[bytes]:
     """The words of an analysed (folded, lower-case) text, in order, UTF-8 encoded, with the
-    words in a negation's scope marked ``~``."""
-    raw = analysed.encode("utf-8", "surrogatepass")
-    toks = raw.translate(_SEPARATORS).split()
+    words in a negation's scope marked ``~``. ``split``: ``words(analysed)``, when the caller
+    has it already (it may be returned, and then changed by the caller)."""
+    toks = words(analysed) if split is None else split
     if _NEGATORS.isdisjoint(toks):
         return toks
+    raw = analysed.encode("utf-8", "surrogatepass")
     # clause by clause (a line break or one of ``_BREAKS`` ends one, and a scope with it): the
     # words of a clause without a negator are taken as they are
     out: list[bytes] = []
     for clause in raw.translate(_CLAUSES).split(b"."):
-        words = clause.split()
-        if _NEGATORS.isdisjoint(words):
-            out += words
+        cw = clause.split()
+        if _NEGATORS.isdisjoint(cw):
+            out += cw
             continue
         left = 0
-        for t in words:
+        for t in cw:
             if t in _NEGATORS:
                 out.append(t)
                 left = NEGATION_WINDOW
