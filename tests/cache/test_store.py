@@ -72,6 +72,37 @@ def test_queue_is_plain_denormalised_metadata(store):
     assert {r.thread_id: r for r in store.queue()}["thr-9"].message_count == 1
 
 
+def test_queue_task_columns_follow_the_latest_task_of_the_thread(store):
+    store.upsert(sample_records())
+
+    def row():
+        r = {r.thread_id: r for r in store.queue()}["thr-0"]
+        return r.task_id, r.pool, r.owner_ref, r.business_status, r.due
+
+    def task(tid, when, pool, owner=None, due=None):
+        return Task(tid, "1", "thr-0", "pat-0", pool, TaskStatus.ACCEPTED,
+                    BusinessStatus.CLAIMED if owner else BusinessStatus.UNASSIGNED,
+                    owner_ref=owner, due=due, last_modified=when)
+
+    late = T0 + timedelta(days=3)
+    store.upsert([task("task-z", late, Pool.PHARMACY, "Practitioner/prac-1", late)])
+    assert row() == ("task-z", "pharmacy", "Practitioner/prac-1", "claimed", late)
+    # same last_modified: the greater id wins; an older task changes nothing
+    store.upsert([task("task-a", late, Pool.PROVIDER), task("task-b", T0, Pool.NURSING)])
+    assert row() == ("task-z", "pharmacy", "Practitioner/prac-1", "claimed", late)
+    store.delete("Task", ["task-z"])
+    assert row() == ("task-a", "provider", None, "unassigned", None)
+    store.delete("Task", ["task-a", "task-b", "task-0"])
+    assert row() == (None, None, None, None, None)
+    # a task stored before its thread shows once the thread comes
+    store.upsert([Task("task-9", "1", "thr-9", "pat-0", Pool.SCHEDULING, TaskStatus.REQUESTED,
+                       BusinessStatus.UNASSIGNED, due=late, last_modified=T0)])
+    store.upsert([Thread("thr-9", "1", "pat-0", "later header", None)])
+    r9 = {r.thread_id: r for r in store.queue()}["thr-9"]
+    assert (r9.task_id, r9.pool, r9.business_status, r9.due) == (
+        "task-9", "scheduling", "unassigned", late)
+
+
 def test_thread_display_decrypts_only_what_is_asked(store):
     store.upsert(sample_records())
     d = store.thread_display(["thr-0", "thr-2", "missing"])
