@@ -686,61 +686,78 @@ def _corrected(
 
 
 class _Doc:
-    """One message under analysis: its folded text and, computed once on first need, every
-    cue, clause break, sentence end and word start (one regex pass)."""
+    """One message under analysis: its folded text and, on first need, its cues, clause
+    breaks and sentence ends (one regex pass, taken only as far as needed: see :meth:`_scan`)."""
 
-    __slots__ = ("norm", "cp", "ev_start", "ev_end", "ev_kind", "brk", "hbrk", "sent", "hit_spans")
+    __slots__ = ("norm", "cp", "ev_start", "ev_end", "ev_kind", "brk", "hbrk", "sent", "hit_spans",
+                 "_pending", "_seen", "_reach")
 
     def __init__(self, norm: str, cp: _Compiled) -> None:
         self.norm = norm
         self.cp = cp
         self.ev_start: list[int] | None = None
         self.hit_spans: list[tuple[int, int]] = []
+        self._seen = -1
+        """Every scan match starting at or before this position is recorded."""
+        self._reach = -1
+        """The start of the last sentence end recorded."""
 
-    def _scan(self) -> None:
+    def _scan(self, upto: int, sentence: bool) -> None:
+        """Scan (further) until a match starting at or after ``upto`` is recorded, or with
+        ``sentence`` a sentence end.
+
+        The scan is the same ``finditer`` as over the whole text, only stopped early: its
+        matches so far are the whole scan's first matches. What :meth:`cue` reads for a match
+        at [s, e) lies before the first sentence end at or after ``e`` (a sentence end is a
+        clause break of both kinds), and, for the cues before it only, before ``s``. Most
+        matches that need cues are not in a message's last sentences."""
+        if self.ev_start is None:
+            self.ev_start, self.ev_end, self.ev_kind = [], [], []
+            self.brk, self.hbrk, self.sent = ([], []), ([], []), []
+            self._pending = self.cp.cue_scan.finditer(self.norm)
         cp = self.cp
-        norm = self.norm
         memo = cp.cue_memo
-        ev_s: list[int] = []
-        ev_e: list[int] = []
-        ev_k: list[frozenset[str]] = []
-        bs: list[int] = []
-        be: list[int] = []
-        hs: list[int] = []
-        he: list[int] = []
-        sent: list[int] = []
+        ev_s, ev_e, ev_k = self.ev_start, self.ev_end, self.ev_kind
+        (bs, be), (hs, he), sent = self.brk, self.hbrk, self.sent
         bs_add, be_add, hs_add, he_add = bs.append, be.append, hs.append, he.append
-        for m in cp.cue_scan.finditer(norm):
+        end = len(self.norm) + 1
+        stop_sent, stop_any = (upto, end) if sentence else (end, upto)
+        for m in self._pending:
             a, b = m.span()
             lg = m.lastgroup
             if lg is not None:
                 # a clause break only (cue() looks at cue words, never at punctuation)
+                bs_add(a)
+                be_add(b)
+                hs_add(a)
+                he_add(b)
                 if lg == "sent":
                     sent.append(a)
-                bs_add(a)
-                be_add(b)
-                hs_add(a)
-                he_add(b)
-                continue
-            g = m.group()
-            kinds = memo.get(g)
-            if kinds is None:
-                kinds = _cue_kinds(cp, g)
-            if not kinds:
-                continue
-            if "brk" in kinds:
-                bs_add(a)
-                be_add(b)
-                hs_add(a)
-                he_add(b)
-            elif "hbrk" in kinds:
-                hs_add(a)
-                he_add(b)
-            ev_s.append(a)
-            ev_e.append(b)
-            ev_k.append(kinds)
-        self.ev_start, self.ev_end, self.ev_kind = ev_s, ev_e, ev_k
-        self.brk, self.hbrk, self.sent = (bs, be), (hs, he), sent
+                    if a >= stop_sent:
+                        self._seen = self._reach = a
+                        return
+            else:
+                g = m.group()
+                kinds = memo.get(g)
+                if kinds is None:
+                    kinds = _cue_kinds(cp, g)
+                if kinds:
+                    if "brk" in kinds:
+                        bs_add(a)
+                        be_add(b)
+                        hs_add(a)
+                        he_add(b)
+                    elif "hbrk" in kinds:
+                        hs_add(a)
+                        he_add(b)
+                    ev_s.append(a)
+                    ev_e.append(b)
+                    ev_k.append(kinds)
+            if a >= stop_any:
+                self._seen = a
+                self._reach = sent[-1] if sent else -1
+                return
+        self._seen = self._reach = end
 
     def _words_between(self, a: int, b: int) -> int:
         """Words strictly between two positions (counted by spaces: cheap, good enough)."""
@@ -767,8 +784,11 @@ class _Doc:
         checks only the cues before the term (negation, hypothetical). ``inner`` (urgent
         patterns, which may span several words: "baby ... no fever") also looks for a negation
         cue inside the span, just before its last words and in the same clause."""
-        if self.ev_start is None:
-            self._scan()
+        if full:
+            if self._reach < e:
+                self._scan(e, True)
+        elif self._seen < s:
+            self._scan(s, False)
         st = rules.settings
         ev_s, ev_e, ev_k = self.ev_start, self.ev_end, self.ev_kind
         cs, ce = self._clause(self.brk, s, e)
@@ -1276,10 +1296,8 @@ def _acuity(
             live.append((a, b, owner))
     if not live:
         return None
+    # (cue() above scanned the text past the sentence of each live symptom word: all this reads)
     ev_s, ev_e, ev_k = doc.ev_start, doc.ev_end, doc.ev_kind
-    if ev_s is None:
-        doc._scan()
-        ev_s, ev_e, ev_k = doc.ev_start, doc.ev_end, doc.ev_kind
     best: tuple[int, int, str, float] | None = None
     for a, b, owner in live:
         k = bisect_right(doc.sent, a) - 1
