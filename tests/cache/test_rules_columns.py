@@ -216,32 +216,6 @@ def test_classified_at_once_makes_a_handed_out_result_stale(store):
     assert _row(store).rules_priority == "stat"
 
 
-def test_results_written_with_a_later_batch(store):
-    """upsert(rules=...): the results go in first, as if applied just before that batch."""
-    store.upsert([_thread(), _msg("m1", "please refill my lisinopril", 1),
-                  _thread("t2"), _msg("x1", "please refill my statin", 1, tid="t2")],
-                 defer_rules=True)
-    handed = {tid: gen for tid, gen, _, _ in store.rules_pending()}
-    # a batch that does not touch thr-r writes its result; t2's is stale (the batch changes t2)
-    store.upsert([_msg("x2", LIPS, 2, tid="t2")], defer_rules=True,
-                 rules=[("thr-r", handed["thr-r"], "asap", "admin"),
-                        ("t2", handed["t2"], "routine", "refill")])
-    assert _pending(store) == {"t2"}
-    assert (_row(store).rules_priority, _row(store).rules_category) == ("asap", "admin")
-    assert _row(store, "t2").rules_priority == "routine"  # written, then marked again
-    assert store.classify_pending() == 1
-    assert _row(store, "t2").rules_priority == "stat"
-    # results alone (no records) are a transaction too; a stale one is dropped
-    store.upsert([_msg("m2", LIPS, 2)], defer_rules=True)
-    (tid, gen, _, _), = store.rules_pending()
-    store.upsert([_msg("m3", "thanks", 3)], defer_rules=True)
-    assert store.upsert([], rules=[(tid, gen, "routine", None)]) == 0
-    assert _pending(store) == {"thr-r"} and _row(store).rules_priority == "asap"
-    (tid, gen, _, _), = store.rules_pending()
-    store.upsert([], rules=[(tid, gen, "stat", "refill")])
-    assert _pending(store) == set() and _row(store).rules_priority == "stat"
-
-
 def test_pending_messages_without_their_thread(store):
     store.upsert([_msg("m1", LIPS, 1)], defer_rules=True)  # the header comes on a later page
     assert store.rules_pending() == []

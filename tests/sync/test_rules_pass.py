@@ -135,41 +135,6 @@ async def test_worker_classifies_like_this_process(synth_server, tmp_path, fast_
 
 
 @needs_worker
-async def test_worker_codes_go_with_later_pages(synth_server, tmp_path, fast_kdf, monkeypatch):
-    """Codes that come back while pages still arrive are written in those pages'
-    transactions (``upsert(rules=...)``); the result is what this process would compute."""
-    from triage_tui.cache.store import Store
-    from triage_tui.sync.client import FhirClient
-
-    from .conftest import TOKEN
-
-    with_page: list[int] = []
-    real_upsert = Store.upsert
-
-    def upsert(self, records, **kw):
-        if kw.get("rules"):
-            with_page.append(len(kw["rules"]))
-        return real_upsert(self, records, **kw)
-
-    monkeypatch.setattr(Store, "upsert", upsert)
-    async with FhirClient(synth_server.base_url, TOKEN) as client:
-        want = await _reference(synth_server, tmp_path, client)
-        real = client.search_page
-
-        async def slow(rtype, params):  # pages keep coming after the worker's first answers
-            await asyncio.sleep(0.1)
-            return await real(rtype, params)
-
-        client.search_page = slow  # type: ignore[method-assign]
-        store = open_cache(synth_server, tmp_path)
-        await Puller(client, store, page_size=10, overlap=timedelta(0), rules_worker=True).pull()
-        assert with_page  # some codes went with a page
-        assert _pending(store) == []
-        assert _rules(store) == want
-        store.close()
-
-
-@needs_worker
 async def test_worker_failure_falls_back_to_this_process(synth_server, tmp_path, fast_kdf,
                                                          monkeypatch):
     from triage_tui.sync.client import FhirClient

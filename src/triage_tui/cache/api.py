@@ -133,13 +133,10 @@ class PatientContext:
 class CacheAPI(Protocol):
     # --- records from the server (idempotent on id + version) -------------------------------
     def upsert(self, records: Sequence[Record], *, defer_rules: bool = False,
-               cursor: tuple[str, str] | None = None,
-               rules: Sequence[tuple[str, int, str, str | None]] = ()) -> int:
+               cursor: tuple[str, str] | None = None) -> int:
         """Insert or replace records; returns how many changed (same id+version = no change).
         ``defer_rules``: mark the threads to classify (durably) instead of classifying them.
-        ``cursor``: ``(resource type, value)`` to set in the same transaction.
-        ``rules``: classification results (``Store.apply_rules``) written first, in the same
-        transaction."""
+        ``cursor``: ``(resource type, value)`` to set in the same transaction."""
 
     def classify_pending(self) -> int:
         """Classify the threads ``upsert(..., defer_rules=True)`` left pending; returns how many."""

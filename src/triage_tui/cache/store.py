@@ -326,17 +326,14 @@ class Store:
 
     # --- records -----------------------------------------------------------------------------
     def upsert(self, records: Sequence[Record], *, defer_rules: bool = False,
-               cursor: tuple[str, str] | None = None,
-               rules: Sequence[tuple[str, int, str, str | None]] = ()) -> int:
+               cursor: tuple[str, str] | None = None) -> int:
         """Insert or replace records (same id + version: no change); returns the count changed.
 
         Threads whose subject or messages changed are classified by the triage rules in the
         same transaction; with ``defer_rules`` (a pull pass) they are only marked pending, in
         that transaction, and :meth:`classify_pending` classifies each once at the end.
         ``cursor``: ``(resource type, value)`` set in the same transaction (a pull's checkpoint
-        after the page it covers). ``rules``: results for :meth:`apply_rules`, written first in
-        the same transaction (as if applied just before it: a thread these records change
-        stays pending). Not ``synchronous=FULL``: see :meth:`_tx`."""
+        after the page it covers). Not ``synchronous=FULL``: see :meth:`_tx`."""
         groups: dict[TableSpec, dict[str, Any]] = defaultdict(dict)
         for rec in records:
             spec = SPECS.get(type(rec))
@@ -350,8 +347,6 @@ class Store:
         patients: list[str] = []
         plain: dict[tuple[str, str], str] = {}  # (table, id) -> text of this batch: no decrypt
         with self._tx(durable=False) as conn:
-            if rules:
-                self._apply_rules(conn, rules)
             if cursor is not None:
                 conn.execute("INSERT OR REPLACE INTO cursors (resource_type, value) VALUES (?, ?)",
                              cursor)
@@ -585,24 +580,20 @@ class Store:
         A result whose thread changed since it was read is dropped (the thread stays pending).
         Returns the number written."""
         with self._tx(durable=False) as conn:
-            return self._apply_rules(conn, results)
-
-    def _apply_rules(self, conn: sqlite3.Connection,
-                     results: Sequence[tuple[str, int, str, str | None]]) -> int:
-        gen = self._rules_gen
-        fresh = [(tid, p, c) for tid, g, p, c in results if gen.get(tid, 0) == g]
-        if not fresh:
-            return 0
-        js = json.dumps(fresh)  # codes and ids only: two statements, not one per thread
-        conn.execute(
-            "UPDATE threads SET rules_priority = json_extract(j.value, '$[1]'), "
-            "rules_category = json_extract(j.value, '$[2]') FROM json_each(?) AS j "
-            "WHERE threads.id = json_extract(j.value, '$[0]')", (js,))
-        conn.execute("DELETE FROM rules_pending WHERE thread_id IN "
-                     "(SELECT json_extract(value, '$[0]') FROM json_each(?))", (js,))
-        for tid, _, _ in fresh:
-            gen.pop(tid, None)
-        return len(fresh)
+            gen = self._rules_gen
+            fresh = [(tid, p, c) for tid, g, p, c in results if gen.get(tid, 0) == g]
+            if not fresh:
+                return 0
+            js = json.dumps(fresh)  # codes and ids only: two statements, not one per thread
+            conn.execute(
+                "UPDATE threads SET rules_priority = json_extract(j.value, '$[1]'), "
+                "rules_category = json_extract(j.value, '$[2]') FROM json_each(?) AS j "
+                "WHERE threads.id = json_extract(j.value, '$[0]')", (js,))
+            conn.execute("DELETE FROM rules_pending WHERE thread_id IN "
+                         "(SELECT json_extract(value, '$[0]') FROM json_each(?))", (js,))
+            for tid, _, _ in fresh:
+                gen.pop(tid, None)
+            return len(fresh)
 
     def mark_stale_rules(self) -> int:
         """When the rules changed since this cache's threads were classified (the user's

@@ -38,7 +38,6 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -432,13 +431,10 @@ class Puller:
         page.bundle = page.resources = None  # type: ignore[assignment]  # freed off the loop
         if roles:
             records.extend(self._apply_roles(roles))
-        # the checkpoint goes with the page's rows (one commit), or after the retractions;
-        # so do the rules worker's codes that came in meanwhile (see _RulesPass)
+        # the checkpoint goes with the page's rows (one commit), or after the retractions
         cursor = (rtype, checkpoint) if checkpoint is not None and not retracted else None
-        codes = self._rules.take_codes()
-        if records or cursor is not None or codes:
-            result.changed += self.store.upsert(records, defer_rules=True, cursor=cursor,
-                                                rules=codes)
+        if records or cursor is not None:
+            result.changed += self.store.upsert(records, defer_rules=True, cursor=cursor)
         if retracted:
             result.deleted += self.store.delete(rtype, retracted)
             if checkpoint is not None:
@@ -615,11 +611,6 @@ class _RulesPass:
     that touches it again makes that result stale and it goes again). At the end what is still
     pending goes to the worker, and anything it could not do (stale, failed) is classified
     here. The worker is stopped at the end of the pass.
-
-    The worker's codes are written by the pass's page thread, in the transaction of the next
-    page it stores (``Store.upsert(rules=...)``: a transaction of their own rewrote pages all
-    over the threads table, a third of a 10k sync's WAL writes); what no page took is written
-    at the end of the pass.
     """
 
     def __init__(self, store: CacheAPI, worker: bool | None) -> None:
@@ -631,8 +622,6 @@ class _RulesPass:
         self.waiting: set[str] = set()  # touched by the last page: not handed out yet
         self.queue: asyncio.Queue[set[str] | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
-        self._codes: list[tuple[str, int, str, str | None]] = []  # not written yet
-        self._codes_lock = threading.Lock()  # the page thread takes what the loop adds
 
     def big_pass(self) -> None:
         """The pass looks big (a full page of patients or messages): start the worker, if
@@ -671,7 +660,6 @@ class _RulesPass:
                 else:
                     ids = (ids or set()) | more
             if last:  # the end of the pass: every pending thread, with messages or not
-                await self._write_codes()  # (those are no longer pending)
                 await self._classify(None, need_messages=False)
                 return
             if ids:
@@ -680,8 +668,7 @@ class _RulesPass:
     async def _classify(self, ids: list[str] | None, *, need_messages: bool) -> None:
         """Texts of the pending threads among ``ids`` (all when None) go to the worker in
         batches, all handed out before the first answer is awaited (the child never waits for
-        this process); the codes are handed to the page thread as they come back (see the
-        class docstring)."""
+        this process); the codes are written as they come back."""
         worker = self.worker
         if worker is None:
             return
@@ -693,27 +680,24 @@ class _RulesPass:
             for i in range(0, len(todo), BATCH):
                 part = todo[i:i + BATCH]
                 jobs.append((part, worker.submit([(s, t) for _, _, s, t in part])))
-        for part, fut in jobs:
+        # Answers already in when one is written go in the same transaction (each one
+        # rewrites pages all over the threads table: fewer, bigger writes cost less).
+        ready: list[tuple[str, int, str, str | None]] = []
+        for k, (part, fut) in enumerate(jobs):
             try:
                 codes = await asyncio.wait_for(asyncio.wrap_future(fut), worker.timeout)
             except (rules_worker.RulesWorkerError, asyncio.TimeoutError) as exc:
                 log.info("%s; classifying in this process", exc or "rules worker timed out")
                 self.worker = None  # not restarted in this pass: finish() classifies here
+                if ready:
+                    await asyncio.to_thread(self.store.apply_rules, ready)
                 await asyncio.to_thread(worker.kill)
                 return
-            with self._codes_lock:
-                self._codes += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
-
-    def take_codes(self) -> list[tuple[str, int, str, str | None]]:
-        """The codes not written yet (for ``Store.upsert(rules=...)``); any thread."""
-        with self._codes_lock:
-            codes, self._codes = self._codes, []
-        return codes
-
-    async def _write_codes(self) -> None:
-        codes = self.take_codes()
-        if codes:
-            await asyncio.to_thread(self.store.apply_rules, codes)
+            ready += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
+            if k + 1 < len(jobs) and jobs[k + 1][1].done():
+                continue
+            await asyncio.to_thread(self.store.apply_rules, ready)
+            ready = []
 
     async def finish(self) -> None:
         """Classify everything still pending (this pass's and an interrupted one's)."""
@@ -723,7 +707,6 @@ class _RulesPass:
                 await self.task
         finally:
             self.close()
-        await self._write_codes()
         await asyncio.to_thread(self.store.classify_pending)
 
     def close(self) -> None:
