@@ -195,3 +195,76 @@ def test_rules_worker_killed_fails_what_it_was_given():
     else:
         raise AssertionError("a killed worker's batch must fail")
     assert not w.running
+
+
+@needs_worker
+async def test_worker_failing_midway_loses_nothing(synth_server, tmp_path, fast_kdf,
+                                                  monkeypatch):
+    """The worker answers its first batches, then dies: what it answered is written, what it
+    did not is classified in this process, and nothing stays pending."""
+    from concurrent.futures import Future
+
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    real_submit = rules_worker.RulesWorker.submit
+    calls = {"n": 0}
+
+    def dies_after_two(self, items):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            return real_submit(self, items)
+        fut: Future = Future()
+        fut.set_exception(rules_worker.RulesWorkerError("rules worker failed: test"))
+        return fut
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "submit", dies_after_two)
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert calls["n"] > 2
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()
+
+
+@needs_worker
+async def test_slow_worker_answers_are_written_in_order(synth_server, tmp_path, fast_kdf,
+                                                       monkeypatch):
+    """Threads are handed out while earlier answers are still on the way (answers come late
+    and out of step with the pages): every thread ends with what this process would say."""
+    import threading
+    from concurrent.futures import Future
+
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    real_submit = rules_worker.RulesWorker.submit
+    handed: list[int] = []
+
+    def late(self, items):
+        handed.append(len(items))
+        inner = real_submit(self, items)
+        outer: Future = Future()
+
+        def relay():
+            try:
+                outer.set_result(inner.result(timeout=30))
+            except Exception as exc:  # noqa: BLE001 - passed on as the worker's failure
+                outer.set_exception(exc)
+
+        threading.Timer(0.05 * (len(handed) % 3), relay).start()
+        return outer
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "submit", late)
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert len(handed) > 1
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()

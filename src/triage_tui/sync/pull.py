@@ -39,7 +39,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -649,55 +649,87 @@ class _RulesPass:
         self.task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
-        """Hand ready threads to the worker, a batch at a time, and write the results."""
-        while True:
-            ids = await self.queue.get()
-            last = ids is None
-            while not self.queue.empty():  # merge what queued up meanwhile
-                more = self.queue.get_nowait()
-                if more is None:
-                    last = True
-                else:
-                    ids = (ids or set()) | more
-            if last:  # the end of the pass: every pending thread, with messages or not
-                await self._classify(None, need_messages=False)
-                return
-            if ids:
-                await self._classify(sorted(ids), need_messages=True)
+        """Hand ready threads to the worker as soon as they are ready, and write its answers
+        as they come back (:meth:`_write`, a task of its own): the worker queues what it is
+        handed, so it is never idle while this waits for answers, and the end of the pass
+        waits only for the threads of its last pages."""
+        answers: asyncio.Queue[tuple[list[tuple[str, int, str, str]], Future] | None] = asyncio.Queue()
+        assert self.worker is not None
+        writer = asyncio.ensure_future(self._write(self.worker, answers))
+        handed: dict[str, int] = {}  # thread id -> the generation of it handed out this pass
+        try:
+            while self.worker is not None:
+                ids = await self.queue.get()
+                last = ids is None
+                while not self.queue.empty():  # merge what queued up meanwhile
+                    more = self.queue.get_nowait()
+                    if more is None:
+                        last = True
+                    else:
+                        ids = (ids or set()) | more
+                if last:  # the end of the pass: every pending thread, with messages or not
+                    await self._hand_out(None, answers, handed, need_messages=False)
+                    break
+                if ids:
+                    await self._hand_out(sorted(ids), answers, handed, need_messages=True)
+        except BaseException:  # cancelled (abort) or failed: the pending marks stay on disk
+            writer.cancel()
+            raise
+        answers.put_nowait(None)
+        await writer
 
-    async def _classify(self, ids: list[str] | None, *, need_messages: bool) -> None:
-        """Texts of the pending threads among ``ids`` (all when None) go to the worker in
-        batches, all handed out before the first answer is awaited (the child never waits for
-        this process); the codes are written as they come back."""
-        worker = self.worker
-        if worker is None:
-            return
-        jobs = []
+    async def _hand_out(self, ids: list[str] | None, answers: asyncio.Queue, handed: dict[str, int],
+                        *, need_messages: bool) -> None:
+        """Read the texts of the pending threads among ``ids`` (all when None) and submit them
+        to the worker in batches. A thread already handed out in the same version is not
+        handed out again (its answer is on the way); one whose answer turns out stale stays
+        pending, and :meth:`finish` classifies it here."""
         for part_ids in ([None] if ids is None else
                          [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]):
+            worker = self.worker
+            if worker is None:
+                return
             todo = await asyncio.to_thread(self.store.rules_pending, part_ids,
                                            need_messages=need_messages)
+            todo = [item for item in todo if handed.get(item[0]) != item[1]]
+            for tid, gen, _, _ in todo:
+                handed[tid] = gen
             for i in range(0, len(todo), BATCH):
                 part = todo[i:i + BATCH]
-                jobs.append((part, worker.submit([(s, t) for _, _, s, t in part])))
-        # Answers already in when one is written go in the same transaction (each one
-        # rewrites pages all over the threads table: fewer, bigger writes cost less).
+                answers.put_nowait((part, worker.submit([(s, t) for _, _, s, t in part])))
+
+    async def _write(self, worker: rules_worker.RulesWorker, answers: asyncio.Queue) -> None:
+        """Write the worker's answers in the order they were asked for (``None`` ends).
+        Answers already in when one is written go in the same transaction (each one rewrites
+        pages all over the threads table: fewer, bigger writes cost less). A failed worker is
+        let go: the threads it did not answer stay pending for :meth:`finish`."""
         ready: list[tuple[str, int, str, str | None]] = []
-        for k, (part, fut) in enumerate(jobs):
+        jobs: list = []  # taken from the queue, not written yet (a None ends)
+        failed = False
+        while True:
+            job = jobs.pop(0) if jobs else await answers.get()
+            if job is None:
+                break
+            part, fut = job
+            if failed:
+                continue  # its answer will not come: the thread stays pending
             try:
                 codes = await asyncio.wait_for(asyncio.wrap_future(fut), worker.timeout)
             except (rules_worker.RulesWorkerError, asyncio.TimeoutError) as exc:
                 log.info("%s; classifying in this process", exc or "rules worker timed out")
+                failed = True
                 self.worker = None  # not restarted in this pass: finish() classifies here
-                if ready:
-                    await asyncio.to_thread(self.store.apply_rules, ready)
                 await asyncio.to_thread(worker.kill)
-                return
-            ready += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
-            if k + 1 < len(jobs) and jobs[k + 1][1].done():
                 continue
+            ready += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
+            if not jobs and not answers.empty():
+                jobs.append(answers.get_nowait())
+            if jobs and jobs[0] is not None and jobs[0][1].done():
+                continue  # answered already: written together with this one
             await asyncio.to_thread(self.store.apply_rules, ready)
             ready = []
+        if ready:
+            await asyncio.to_thread(self.store.apply_rules, ready)
 
     async def finish(self) -> None:
         """Classify everything still pending (this pass's and an interrupted one's)."""
