@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import orjson
 
 from triage_tui.sync.backoff import full_jitter, retry_after_seconds
 from triage_tui.sync.errors import (
@@ -308,8 +309,19 @@ def _bundle(body: Any) -> dict[str, Any]:
 
 
 def _decode(data: bytes) -> Any:
+    """The JSON value of a response body, or None when it is none.
+
+    orjson reads a page of 1,000 resources in half the time of the standard parser (an initial
+    sync reads ~50 MB). It refuses what the standard parser accepts and JSON does not (NaN,
+    a lone surrogate escape): such a body is read by the standard parser. The one difference
+    left: an integer over 64 bits comes as a float (no FHIR integer is that big, and the
+    mapping checks ``isinstance(v, int)`` where it wants one)."""
     if not data:
         return None
+    try:
+        return orjson.loads(data)
+    except ValueError:  # orjson.JSONDecodeError is one
+        pass
     try:
         return json.loads(data)
     except ValueError:
