@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import json
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -312,10 +313,13 @@ def _decode(data: bytes) -> Any:
     """The JSON value of a response body, or None when it is none.
 
     orjson reads a page of 1,000 resources in half the time of the standard parser (an initial
-    sync reads ~50 MB). It refuses what the standard parser accepts and JSON does not (NaN,
-    a lone surrogate escape): such a body is read by the standard parser. The one difference
-    left: an integer over 64 bits comes as a float (no FHIR integer is that big, and the
-    mapping checks ``isinstance(v, int)`` where it wants one)."""
+    sync reads ~50 MB). It refuses what the standard parser accepts and JSON does not: NaN and
+    a lone surrogate escape (``"\\ud800"``: JSON syntax, not Unicode). Such a body is read by
+    the standard parser, and each lone surrogate becomes U+FFFD: one hostile message would
+    otherwise be text no UTF-8 encoder takes, and its page could never be stored (every later
+    sync would stop there). The one difference left: an integer over 64 bits comes as a float
+    (no FHIR integer is that big, and the mapping checks ``isinstance(v, int)`` where it wants
+    one)."""
     if not data:
         return None
     try:
@@ -323,9 +327,22 @@ def _decode(data: bytes) -> Any:
     except ValueError:  # orjson.JSONDecodeError is one
         pass
     try:
-        return json.loads(data)
+        return _replace_lone_surrogates(json.loads(data))
     except ValueError:
         return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _LONE_SURROGATE.sub("\ufffd", obj)
+    if isinstance(obj, list):
+        return [_replace_lone_surrogates(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in obj.items()}
+    return obj
 
 
 def _redact(url: str) -> str:
