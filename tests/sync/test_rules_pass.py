@@ -45,6 +45,33 @@ async def _reference(server, tmp_path, client) -> dict[str, tuple[str | None, st
     return rules
 
 
+async def _worker_pass_matches_this_process(server, tmp_path) -> None:
+    """One pass with the rules worker (as patched by the test) ends with every thread
+    classified as one uninterrupted pass in this process classifies it."""
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import TOKEN
+
+    async with FhirClient(server.base_url, TOKEN) as client:
+        want = await _reference(server, tmp_path, client)
+        store = open_cache(server, tmp_path)
+        try:
+            await Puller(client, store, page_size=15, rules_worker=True).pull()
+            assert _pending(store) == []
+            assert _rules(store) == want
+        finally:
+            store.close()
+
+
+def _failed(why: str = "rules worker failed: test"):
+    """What ``RulesWorker.submit`` returns when the child has failed."""
+    from concurrent.futures import Future
+
+    fut: Future = Future()
+    fut.set_exception(rules_worker.RulesWorkerError(why))
+    return fut
+
+
 async def test_crash_mid_pass_then_resume_classifies_everything(synth_server, tmp_path,
                                                                 fast_kdf):
     from triage_tui.sync.client import FhirClient
@@ -112,10 +139,6 @@ async def test_failed_pass_classifies_what_it_stored(synth_server, tmp_path, fas
 @needs_worker
 async def test_worker_classifies_like_this_process(synth_server, tmp_path, fast_kdf,
                                                    monkeypatch):
-    from triage_tui.sync.client import FhirClient
-
-    from .conftest import TOKEN
-
     batches: list[int] = []
     real_submit = rules_worker.RulesWorker.submit
 
@@ -124,38 +147,15 @@ async def test_worker_classifies_like_this_process(synth_server, tmp_path, fast_
         return real_submit(self, items)
 
     monkeypatch.setattr(rules_worker.RulesWorker, "submit", counting)
-    async with FhirClient(synth_server.base_url, TOKEN) as client:
-        want = await _reference(synth_server, tmp_path, client)
-        store = open_cache(synth_server, tmp_path)
-        await Puller(client, store, page_size=15, rules_worker=True).pull()
-        assert sum(batches) >= 40  # every thread went through the worker at least once
-        assert _pending(store) == []
-        assert _rules(store) == want
-        store.close()
+    await _worker_pass_matches_this_process(synth_server, tmp_path)
+    assert sum(batches) >= 40  # every thread went through the worker at least once
 
 
 @needs_worker
 async def test_worker_failure_falls_back_to_this_process(synth_server, tmp_path, fast_kdf,
                                                          monkeypatch):
-    from triage_tui.sync.client import FhirClient
-
-    from .conftest import TOKEN
-
-    def broken(self, items):
-        from concurrent.futures import Future
-
-        fut: Future = Future()
-        fut.set_exception(rules_worker.RulesWorkerError("rules worker failed: test"))
-        return fut
-
-    monkeypatch.setattr(rules_worker.RulesWorker, "submit", broken)
-    async with FhirClient(synth_server.base_url, TOKEN) as client:
-        want = await _reference(synth_server, tmp_path, client)
-        store = open_cache(synth_server, tmp_path)
-        await Puller(client, store, page_size=15, rules_worker=True).pull()
-        assert _pending(store) == []
-        assert _rules(store) == want
-        store.close()
+    monkeypatch.setattr(rules_worker.RulesWorker, "submit", lambda self, items: _failed())
+    await _worker_pass_matches_this_process(synth_server, tmp_path)
 
 
 @needs_worker
@@ -202,32 +202,16 @@ async def test_worker_failing_midway_loses_nothing(synth_server, tmp_path, fast_
                                                   monkeypatch):
     """The worker answers its first batches, then dies: what it answered is written, what it
     did not is classified in this process, and nothing stays pending."""
-    from concurrent.futures import Future
-
-    from triage_tui.sync.client import FhirClient
-
-    from .conftest import TOKEN
-
     real_submit = rules_worker.RulesWorker.submit
     calls = {"n": 0}
 
     def dies_after_two(self, items):
         calls["n"] += 1
-        if calls["n"] <= 2:
-            return real_submit(self, items)
-        fut: Future = Future()
-        fut.set_exception(rules_worker.RulesWorkerError("rules worker failed: test"))
-        return fut
+        return real_submit(self, items) if calls["n"] <= 2 else _failed()
 
     monkeypatch.setattr(rules_worker.RulesWorker, "submit", dies_after_two)
-    async with FhirClient(synth_server.base_url, TOKEN) as client:
-        want = await _reference(synth_server, tmp_path, client)
-        store = open_cache(synth_server, tmp_path)
-        await Puller(client, store, page_size=15, rules_worker=True).pull()
-        assert calls["n"] > 2
-        assert _pending(store) == []
-        assert _rules(store) == want
-        store.close()
+    await _worker_pass_matches_this_process(synth_server, tmp_path)
+    assert calls["n"] > 2
 
 
 @needs_worker
@@ -237,10 +221,6 @@ async def test_slow_worker_answers_are_written_in_order(synth_server, tmp_path, 
     and out of step with the pages): every thread ends with what this process would say."""
     import threading
     from concurrent.futures import Future
-
-    from triage_tui.sync.client import FhirClient
-
-    from .conftest import TOKEN
 
     real_submit = rules_worker.RulesWorker.submit
     handed: list[int] = []
@@ -260,11 +240,5 @@ async def test_slow_worker_answers_are_written_in_order(synth_server, tmp_path, 
         return outer
 
     monkeypatch.setattr(rules_worker.RulesWorker, "submit", late)
-    async with FhirClient(synth_server.base_url, TOKEN) as client:
-        want = await _reference(synth_server, tmp_path, client)
-        store = open_cache(synth_server, tmp_path)
-        await Puller(client, store, page_size=15, rules_worker=True).pull()
-        assert len(handed) > 1
-        assert _pending(store) == []
-        assert _rules(store) == want
-        store.close()
+    await _worker_pass_matches_this_process(synth_server, tmp_path)
+    assert len(handed) > 1
