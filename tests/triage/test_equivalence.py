@@ -158,3 +158,45 @@ def test_stand_in_letters_give_the_unicode_results(monkeypatch):
     monkeypatch.setattr(engine, "_NEEDS_UNICODE_SET", re.compile(r"[^\x00-\x7f]"))
     slow = [_output(classify(rules, s, t)) for s, t in texts]
     assert fast == slow
+
+
+def test_stand_in_spaces_give_the_unicode_results(monkeypatch):
+    """A text with non-ASCII spaces (NEL from hostile text, U+2028, U+3000, em space...) is
+    read with them as "\\v" by the ASCII-flag regexes; the result must be what the Unicode-flag
+    regexes give on the text itself. Spaces replace ordinary ones between the rules' own terms,
+    sit at word edges and inside words, and come with stand-in letters too."""
+    import random
+    import re
+
+    from triage_tui.domain.triage import engine
+
+    rng = random.Random(17)
+    spaces = ["\x85", "\u2028", "\u2029", "\u3000", "\u2003", "\u2009", "\u1680", "\u205f",
+              "\u200a"]
+    texts = []
+    for subject, text in _tune_messages():
+        words = text.split(" ")
+        for _ in range(6):
+            i = rng.randrange(len(words))
+            w, c = words[i], rng.choice(spaces) * rng.randint(1, 2)
+            words[i] = rng.choice([c + w, w + c, w[: len(w) // 2] + c + w[len(w) // 2:], c])
+        joins = [rng.choice([" ", " ", rng.choice(spaces)]) for _ in words]
+        out = "".join(w + j for w, j in zip(words, joins)).rstrip()
+        texts.append((subject.replace(" ", rng.choice(spaces)),
+                      out + rng.choice(["", " \u0436", "\u05e9 \U0001f48a"])))
+    rules = default_rules()
+    rules._cache.pop("compiled", None)  # the Unicode set (a cache: built again on demand)
+    fast = [_output(classify(rules, s, t)) for s, t in texts]
+    assert "compiled" not in rules._cache  # ... was never needed
+    monkeypatch.setattr(engine, "_NEEDS_UNICODE_SET", re.compile(r"[^\x00-\x7f]"))
+    slow = [_output(classify(rules, s, t)) for s, t in texts]
+    assert "compiled" in rules._cache
+    assert fast == slow
+    assert sum(out["urgent"] for out in slow) > 10  # the salted texts still match rules
+
+
+def test_a_non_ascii_digit_still_uses_the_unicode_set():
+    rules = default_rules()
+    rules._cache.pop("compiled", None)
+    classify(rules, "", "fever 3\u0663 days\x85since monday")
+    assert "compiled" in rules._cache

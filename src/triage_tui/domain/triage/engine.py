@@ -243,9 +243,15 @@ _WORD = re.compile(r"\w+")
 _NEEDS_UNICODE = re.compile(r"(?![\x00-\x7f])[\w\s]")
 """A character on which the Unicode and the ASCII ``\\w``, ``\\b``, ``\\s`` and ``\\d`` disagree
 (a non-ASCII letter, digit or space; ``\\d`` is part of ``\\w``)."""
-_NEEDS_UNICODE_SET = re.compile(r"(?![\x00-\x7f])[\d\s]")
-"""Of those, the ones a stand-in cannot replace (a non-ASCII digit or space)."""
+_NEEDS_UNICODE_SET = re.compile(r"(?![\x00-\x7f])\d")
+"""Of those, the ones a stand-in cannot replace (a non-ASCII digit: rules write digits as
+classes like ``[0-2]`` that no ASCII stand-in for "٣" would match the same way)."""
 _NON_ASCII_LETTER = re.compile(r"(?![\x00-\x7f])\w")
+_NON_ASCII_SPACE = re.compile(r"(?![\x00-\x7f])\s")
+_SPACE_STAND_IN = "\v"
+"""What a non-ASCII space (NEL, NBSP left by fold, U+2028, U+3000...) is read as by the ASCII
+regexes: a space to ``\\s``, ``\\b``, ``\\W`` and ``.`` as it is, and, unlike " ", no literal
+character of any rule (a literal space in a rule does not match U+3000 either)."""
 _GATE_PREFIX = 8
 """Longest literal prefix the gate looks for (longer: fewer gate hits, a bigger gate regex)."""
 _CANON = str.maketrans("", "", " \t\n\r\f\v-/'")
@@ -957,9 +963,11 @@ def classify(
     is_ascii = norm.isascii()
     # The ASCII-flag regexes match exactly what the Unicode ones match unless the text has a
     # non-ASCII word or space character (curly quotes, dashes, "¿", emoji are neither). When
-    # its only such characters are letters (other scripts, "ß"), they are read as "_" (a word
-    # character like them, in no rule, one character for one): the same matches again. Only a
-    # non-ASCII space or digit needs the Unicode set, which costs ~0.6 s to compile.
+    # its only such characters are letters (other scripts, "ß") and spaces, the letters are read
+    # as "_" (a word character like them, in no rule, one character for one) and the spaces as
+    # "\v" (see _SPACE_STAND_IN): the same matches again. Only a non-ASCII digit needs the
+    # Unicode set, which costs ~0.5 s to compile (hostile text with a NEL used to cost every
+    # sync's rules worker that much).
     stand_in = False
     if is_ascii or _NEEDS_UNICODE.search(norm) is None:
         use_ascii = True
@@ -979,6 +987,8 @@ def classify(
     read = norm  # what the learned second opinion reads (its words keep their letters)
     if stand_in:
         norm = _NON_ASCII_LETTER.sub("_", norm)
+        if not norm.isascii():
+            norm = _NON_ASCII_SPACE.sub(_SPACE_STAND_IN, norm)
     doc = _Doc(norm, cp)
     sub_end = len(subject)
     text_start = sub_end + len(_SEP)
