@@ -11,6 +11,7 @@ import pytest
 from triage_tui.cache import CacheLocked, open_store
 from triage_tui.cache.api import CacheAPI, Draft, OutboxItem, OutboxKind, OutboxState
 from triage_tui.domain.codes import BusinessStatus, Pool, TaskStatus
+from triage_tui.domain.codes import Priority
 from triage_tui.domain.models import Message, Patient, Task, Thread
 
 from .conftest import PHI, PW, SERVER, T0, USER, sample_records
@@ -31,6 +32,35 @@ def test_upsert_is_idempotent_on_id_and_version(store):
     assert store.version_of("Communication", "msg-0-a") == "1"
     assert store.version_of("Communication", "thr-1") == "1"
     assert store.version_of("Task", "nope") is None
+
+
+@pytest.mark.parametrize("max_vars", [999, 25])
+def test_many_rows_per_insert_statement(store, max_vars):
+    """Rows go in several per INSERT statement, as many as the SQLite build's variable limit
+    allows (999 on older builds; 25 here: two rows of a thread or message at a time), with the
+    same result as one statement per row: new rows, changed ones, unchanged ones."""
+    store._max_vars = max_vars
+    pats = [Patient(f"p{i}", "1", f"Given{i}", "Fam", None, None, "en", None) for i in range(700)]
+    threads = [Thread(f"t{i}", "1", f"p{i % 700}", f"Subject {i}", None, Priority.ROUTINE,
+                      created=T0 + timedelta(minutes=i)) for i in range(601)]
+    msgs = [Message(f"m{i}", "1", f"t{i % 601}", f"text {i}", T0 + timedelta(minutes=i),
+                    f"Patient/p{i % 700}") for i in range(1203)]
+    inserts: list[str] = []
+    store._conn.set_trace_callback(lambda sql: inserts.append(sql)
+                                   if sql.startswith("INSERT INTO patients") else None)
+    assert store.upsert([*pats, *threads, *msgs]) == 700 + 601 + 1203
+    store._conn.set_trace_callback(None)
+    per = min(250, max_vars // 3)  # patients: id, version, phi
+    assert len(inserts) == -(-700 // per)  # whole statements of many rows each
+    changed = [replace(m, version="2", text=m.text + " (edited)") for m in msgs[::7]]
+    assert store.upsert([*changed, *msgs[1::7]]) == len(changed)
+    assert store.patient("p699").given == "Given699"
+    got = {m.id: m for t in ("t0", "t600") for m in store.messages(t)}
+    assert set(got) == {"m0", "m601", "m1202", "m600", "m1201"}
+    assert got["m0"].text == "text 0 (edited)" and got["m601"].text == "text 601"
+    assert got["m1202"].text == "text 1202" and got["m1201"].text == "text 1201"
+    counts = {r.thread_id: r.message_count for r in store.queue()}
+    assert len(counts) == 601 and counts["t0"] == 3 and counts["t600"] == 2
 
 
 def test_round_trip_of_every_record(store):

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +53,7 @@ from triage_tui.domain.triage import Rules
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # ids per IN (json_each) query
+_ROWS_PER_INSERT = 250  # rows per INSERT statement (fewer if the build's variable limit says so)
 PREVIEW_CHARS = 80
 
 # Encrypted columns of each table: (primary key, columns).
@@ -206,6 +208,7 @@ class Store:
         self._rules_given = rules is not None
         self._rules_seq = 0  # see _stale_rules
         self._rules_gen: dict[str, int] = {}  # pending thread -> seq of its last change
+        self._max_vars = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -430,11 +433,16 @@ class Store:
         row = spec.row  # type: ignore[attr-defined]
         rows = [row(r, p) for r, p in zip(recs, phis)]
         sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-        conn.executemany(
-            f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(id) DO UPDATE SET {sets}",
-            rows,
-        )
+        # Many rows per statement: one sqlite3_step (the GIL let go once) writes them all, so
+        # the event loop and the server run meanwhile; executemany lets it go per row, and the
+        # writer then waits for the GIL after every row.
+        per = max(1, min(_ROWS_PER_INSERT, self._max_vars // len(cols)))
+        one = "(" + ",".join("?" * len(cols)) + ")"
+        head = f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES "
+        tail = f" ON CONFLICT(id) DO UPDATE SET {sets}"
+        for i in range(0, len(rows), per):
+            part = rows[i:i + per]
+            conn.execute(head + ",".join([one] * len(part)) + tail, list(chain.from_iterable(part)))
 
     def _refresh_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str], *,
                          messages: bool = True, tasks: bool = True) -> None:
