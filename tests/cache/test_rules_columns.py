@@ -233,6 +233,19 @@ def test_rules_pending_need_messages(store):
     assert sorted(t[0] for t in store.rules_pending(["t1", "t2", "t3"])) == ["t1", "t2"]
 
 
+def test_rules_pending_skips_what_was_handed_out_unchanged(store):
+    """A thread handed out (its generation in ``skip``) is not read again, until it changes."""
+    store.upsert([_thread("t1"), _thread("t2"), _msg("m1", LIPS, 1, tid="t1"),
+                  _msg("m2", LIPS, 2, tid="t2")], defer_rules=True)
+    handed = {tid: gen for tid, gen, _, _ in store.rules_pending()}
+    assert sorted(handed) == ["t1", "t2"]
+    assert store.rules_pending(skip=handed) == []
+    assert store.rules_pending(["t1"], skip={"t2": handed["t2"]})[0][0] == "t1"
+    store.upsert([_msg("m3", "and my lips are worse", 3, tid="t1")], defer_rules=True)
+    (tid, gen, _, text), = store.rules_pending(skip=handed)  # t1 changed: read again
+    assert tid == "t1" and gen != handed["t1"] and text.endswith("and my lips are worse")
+
+
 def test_migration_2_to_3_adds_the_pending_table(data_dir):
     s = open_store(SERVER, USER, passphrase=PW, data_dir=data_dir)
     s.upsert([_thread(), _msg("m1", LIPS, 1)])

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from dataclasses import dataclass
@@ -560,10 +560,13 @@ class Store:
             gen[t] = seq
 
     def rules_pending(self, thread_ids: Sequence[str] | None = None, *,
-                      need_messages: bool = False) -> list[tuple[str, int, str, str]]:
+                      need_messages: bool = False, skip: Mapping[str, int] | None = None,
+                      ) -> list[tuple[str, int, str, str]]:
         """What :meth:`apply_rules` needs classified: ``(thread id, generation, subject, text)``
         of the pending threads (among ``thread_ids``; default all) that are stored (with
-        ``need_messages``: and hold a message). Pass the generation back with the codes."""
+        ``need_messages``: and hold a message), except those whose generation is the one in
+        ``skip`` (handed out already and unchanged since: not read again). Pass the
+        generation back with the codes."""
         with self._lock:
             self._c  # noqa: B018
             conn = self._conn
@@ -577,6 +580,8 @@ class Store:
                         "WHERE thread_id IN (SELECT value FROM json_each(?))",
                         (json.dumps(list(chunk)),))]
             gen = self._rules_gen
+            if skip:
+                ids = [t for t in ids if t not in skip or skip[t] != gen.get(t, 0)]
             # setdefault: a thread handed out is tracked until its result is written, so that
             # a change in between (even one classified at once) makes that result stale
             return [(tid, gen.setdefault(tid, 0), subject, text) for tid, subject, text

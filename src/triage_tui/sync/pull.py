@@ -690,8 +690,7 @@ class _RulesPass:
             if worker is None:
                 return
             todo = await asyncio.to_thread(self.store.rules_pending, part_ids,
-                                           need_messages=need_messages)
-            todo = [item for item in todo if handed.get(item[0]) != item[1]]
+                                           need_messages=need_messages, skip=handed)
             for tid, gen, _, _ in todo:
                 handed[tid] = gen
             for i in range(0, len(todo), BATCH):
