@@ -32,6 +32,10 @@ def test_upsert_is_idempotent_on_id_and_version(store):
     assert store.version_of("Communication", "msg-0-a") == "1"
     assert store.version_of("Communication", "thr-1") == "1"
     assert store.version_of("Task", "nope") is None
+    assert store.stored("Communication", ["msg-0-a", "thr-1", "nope"]) == {"msg-0-a", "thr-1"}
+    assert store.stored("Patient", (f"pat-{i}" for i in range(1200))) == {
+        f"pat-{i}" for i in range(1200) if store.version_of("Patient", f"pat-{i}")}
+    assert store.stored("Task", []) == set()
 
 
 @pytest.mark.parametrize("max_vars", [999, 25])

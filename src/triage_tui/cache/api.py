@@ -150,6 +150,9 @@ class CacheAPI(Protocol):
 
     def version_of(self, resource_type: str, id: str) -> str | None: ...
 
+    def stored(self, resource_type: str, ids: Iterable[str]) -> set[str]:
+        """The ids among ``ids`` held in the cache (any version)."""
+
     # --- sync cursors -------------------------------------------------------------------------
     def get_cursor(self, resource_type: str) -> str | None:
         """The ``_lastUpdated`` high-water mark (server's ISO string) of the last complete pull."""

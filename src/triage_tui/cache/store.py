@@ -694,6 +694,16 @@ class Store:
                     self._dirty |= touched
         return n
 
+    def stored(self, resource_type: str, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        out: set[str] = set()
+        for spec in tables_for(resource_type):
+            for chunk in _chunks(ids):
+                out.update(r[0] for r in self._q(
+                    f"SELECT id FROM {spec.table} WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(chunk)),)))
+        return out
+
     def version_of(self, resource_type: str, id: str) -> str | None:
         # "Communication": a message's version first (flat threads share the message's id).
         for spec in sorted(tables_for(resource_type), key=lambda s: s.table != "messages"):

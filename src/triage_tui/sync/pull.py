@@ -276,8 +276,8 @@ class Puller:
                 bundle = await self.client.follow(nxt)
             gone = [rid for rid, (_, deleted) in latest.items() if deleted]
             if gone:
-                held = await asyncio.to_thread(
-                    lambda: [g for g in gone if self.store.version_of(rtype, g) is not None])
+                have = await asyncio.to_thread(self.store.stored, rtype, gone)
+                held = [g for g in gone if g in have]
                 threads: set[str] = set()
                 for rid in held:
                     tid = await self._thread_of(rtype, rid, bodies.get(rid))
@@ -529,11 +529,9 @@ class Puller:
         return out
 
     async def _fill_missing_patients(self, result: PullResult) -> None:
-        def missing() -> list[str]:
-            return sorted(pid for pid in result.patient_ids
-                          if pid and self.store.version_of("Patient", pid) is None)
-
-        wanted = await asyncio.to_thread(missing)
+        ids = [pid for pid in result.patient_ids if pid]
+        have = await asyncio.to_thread(self.store.stored, "Patient", ids)
+        wanted = sorted(pid for pid in ids if pid not in have)
         for i in range(0, len(wanted), PATIENT_BATCH):
             chunk = wanted[i:i + PATIENT_BATCH]
             bundle = await self.client.search(
