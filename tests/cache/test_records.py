@@ -102,3 +102,24 @@ def test_every_table_has_a_generated_phi_function():
         if spec.phi:
             assert spec.phi_bytes.__code__.co_filename == f"<phi of {spec.table}>"
 
+
+def test_encrypt_many_is_encrypt_in_bulk():
+    """Each blob is what :meth:`FieldCipher.encrypt` writes for its row (format byte, a fresh
+    nonce, AAD ``table|row|column``): it decrypts for its own row and column only."""
+    import os
+
+    from triage_tui.cache.crypto import DecryptError, FieldCipher
+
+    c = FieldCipher(os.urandom(32))
+    items = [(f"row-{i}é", f"text {i} \u2028".encode()) for i in range(50)] + [("", b"")]
+    blobs = c.encrypt_many("messages", "phi", items)
+    assert len(blobs) == len(items)
+    assert len({b[1:13] for b in blobs}) == len(items)  # no nonce reused
+    for (row_id, plain), blob in zip(items, blobs, strict=True):
+        assert blob[0] == 1 and len(blob) == 1 + 12 + len(plain) + 16
+        assert c.decrypt("messages", row_id, "phi", blob) == plain
+        for table, rid, col in (("threads", row_id, "phi"), ("messages", row_id + "x", "phi"),
+                                ("messages", row_id, "text")):
+            with pytest.raises(DecryptError):
+                c.decrypt(table, rid, col, blob)
+    assert c.encrypt_many("messages", "phi", []) == []

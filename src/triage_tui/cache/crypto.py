@@ -104,12 +104,10 @@ class FieldCipher:
     def encrypt_many(self, table: str, column: str, items: list[tuple[str, bytes]]) -> list[bytes]:
         """Bulk form of :meth:`encrypt` (one urandom call for all nonces)."""
         pool = os.urandom(NONCE_LEN * len(items))
-        enc = self._aead.encrypt
-        out = []
-        for i, (row_id, plaintext) in enumerate(items):
-            nonce = pool[i * NONCE_LEN : (i + 1) * NONCE_LEN]
-            out.append(_V1 + nonce + enc(nonce, plaintext, f"{table}|{row_id}|{column}".encode()))
-        return out
+        nonces = [pool[i : i + NONCE_LEN] for i in range(0, len(pool), NONCE_LEN)]
+        enc, pre, suf = self._aead.encrypt, f"{table}|", f"|{column}"
+        return [_V1 + nonce + enc(nonce, plaintext, f"{pre}{row_id}{suf}".encode())
+                for nonce, (row_id, plaintext) in zip(nonces, items)]
 
     def decrypt(self, table: str, row_id: str, column: str, blob: bytes | None) -> bytes:
         if blob is None or len(blob) < 1 + NONCE_LEN + 16 or blob[0] != FORMAT_V1:
