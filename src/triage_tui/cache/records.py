@@ -47,7 +47,7 @@ def _encoding(tp: Any) -> str:
     if base is datetime or base is date:
         return "v.isoformat()"
     if isinstance(base, type) and issubclass(base, Enum):
-        return "v.value"
+        return "v._value_"  # what the .value property returns, without the descriptor call
     if base is bool:
         return "int(v)"
     return "v"  # str, int, float: as it is
@@ -56,7 +56,7 @@ def _encoding(tp: Any) -> str:
 _ENCODERS: dict[str, Callable[[Any], Any]] = {
     "v": lambda v: v,
     "v.isoformat()": lambda v: None if v is None else v.isoformat(),
-    "v.value": lambda v: None if v is None else v.value,
+    "v._value_": lambda v: None if v is None else v._value_,
     "int(v)": lambda v: None if v is None else int(v),
 }
 

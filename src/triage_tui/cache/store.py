@@ -337,12 +337,14 @@ class Store:
         that transaction, and :meth:`classify_pending` classifies each once at the end.
         ``cursor``: ``(resource type, value)`` set in the same transaction (a pull's checkpoint
         after the page it covers). Not ``synchronous=FULL``: see :meth:`_tx`."""
-        groups: dict[TableSpec, dict[str, Any]] = defaultdict(dict)
+        by_type: dict[type, dict[str, Any]] = {}  # keyed by class: hashing a spec costs more
         for rec in records:
-            spec = SPECS.get(type(rec))
-            if spec is None:
-                raise TypeError(f"cannot store {type(rec).__name__}")
-            groups[spec][rec.id] = rec  # the last of duplicate ids wins
+            group = by_type.get(type(rec))
+            if group is None:
+                if type(rec) not in SPECS:
+                    raise TypeError(f"cannot store {type(rec).__name__}")
+                group = by_type[type(rec)] = {}
+            group[rec.id] = rec  # the last of duplicate ids wins
         changed = 0
         touched: set[str] = set()  # threads whose message columns need recomputing
         task_touched: set[str] = set()  # ... whose task columns do
@@ -353,7 +355,8 @@ class Store:
             if cursor is not None:
                 conn.execute("INSERT OR REPLACE INTO cursors (resource_type, value) VALUES (?, ?)",
                              cursor)
-            for spec, by_id in groups.items():
+            for cls, by_id in by_type.items():
+                spec = SPECS[cls]
                 recs, new = self._changed(conn, spec, by_id)
                 if not recs:
                     continue
