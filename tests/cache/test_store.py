@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta
@@ -295,3 +296,40 @@ def test_queue_prefetched_during_unlock_is_fresh(store, data_dir):
     other.close()
     assert len(s.queue()) == 5
     s.close()
+
+
+ODD_IDS = ["plain", "quote\"s", "back\\slash", "tab\tnl\n", "\x01ctl", "é-ü", "漢字",
+           "\U0001f600", "\u2028", "x" * 300]
+
+
+def test_id_lists_reach_sqlite_as_the_same_values():
+    """The write path binds id lists as JSON for json_each: every id comes back unchanged,
+    and an id orjson refuses (a lone surrogate) is written as json.dumps writes it."""
+    from triage_tui.cache.store import _json_ids
+
+    assert _json_ids(["a\ud800b", "plain"]) == json.dumps(["a\ud800b", "plain"])
+    conn = sqlite3.connect(":memory:")
+    for ids in (ODD_IDS, []):
+        js = _json_ids(ids)
+        assert json.loads(js) == ids
+        got = [r[0] for r in conn.execute("SELECT value FROM json_each(?)", (js,))]
+        want = [r[0] for r in conn.execute("SELECT value FROM json_each(?)", (json.dumps(ids),))]
+        assert got == want
+    assert [r[0] for r in conn.execute("SELECT value FROM json_each(?)",
+                                       (_json_ids(ODD_IDS),))] == ODD_IDS
+
+
+def test_records_with_odd_ids_are_stored_and_found(store):
+    recs = [Thread(f"thr-{i}", "1", "pat-0", "s", None) for i in ODD_IDS]
+    recs += [Message(f"msg-{i}", "1", f"thr-{i}", "t", T0, "Patient/pat-0") for i in ODD_IDS]
+    recs += [Task(f"task-{i}", "1", f"thr-{i}", "pat-0", Pool.NURSING, TaskStatus.REQUESTED,
+                  BusinessStatus.UNASSIGNED) for i in ODD_IDS]
+    assert store.upsert(recs) == len(recs)
+    assert store.upsert(recs) == 0  # found by id: same version, no change
+    rows = {r.thread_id: r for r in store.queue()}
+    for i in ODD_IDS:
+        r = rows[f"thr-{i}"]
+        assert (r.message_count, r.task_id) == (1, f"task-{i}")
+    with pytest.raises(UnicodeEncodeError):
+        store.upsert([Message("msg-\ud800", "1", "thr-plain", "t", T0, "Patient/pat-0")])
+    assert rows.keys() == {r.thread_id for r in store.queue()}

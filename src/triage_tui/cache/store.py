@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlite_utils
 
 from triage_tui.cache import keyslots, search
@@ -107,6 +108,17 @@ def _dt(s: str | None) -> datetime | None:
 def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
+
+
+def _json_ids(ids: Sequence[str]) -> str:
+    """A JSON array of ids for ``json_each(?)`` (the write path binds one per statement, ~1000
+    ids each): orjson's compact form, 20x faster than json.dumps; json_each reads the same
+    values from both. Whatever orjson refuses (a lone surrogate) is written by json.dumps,
+    as before."""
+    try:
+        return orjson.dumps(ids).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(ids)
 
 
 def _latest_patient_turn(msgs: Sequence[tuple[str, int, bytes]]
@@ -390,7 +402,7 @@ class Store:
                 self._refresh_threads(conn, sorted(task_touched - both), messages=False)
             if dirty and defer_rules:
                 conn.execute("INSERT OR IGNORE INTO rules_pending (thread_id) "
-                             "SELECT value FROM json_each(?)", (json.dumps(list(dirty)),))
+                             "SELECT value FROM json_each(?)", (_json_ids(list(dirty)),))
                 self._stale_rules(dirty)
             elif dirty:
                 self._classify_threads(conn, sorted(dirty), plain)
@@ -398,7 +410,7 @@ class Store:
                 for chunk in _chunks(patients):
                     dirty |= {r[0] for r in conn.execute(
                         "SELECT id FROM threads WHERE patient_id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(list(chunk)),))}
+                        (_json_ids(list(chunk)),))}
             if self._tracking:
                 self._dirty |= dirty
         return changed
@@ -411,7 +423,7 @@ class Store:
         for chunk in _chunks(ids):
             have.update(conn.execute(
                 f"SELECT id, version FROM {spec.table} WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(chunk)),)).fetchall())
+                (_json_ids(list(chunk)),)).fetchall())
         return ([r for i, r in by_id.items() if i not in have or have[i] != r.version],
                 [i for i in ids if i not in have])
 
@@ -420,7 +432,7 @@ class Store:
         """The threads among ``thread_ids`` that have a message or a task stored."""
         out: set[str] = set()
         for chunk in _chunks(thread_ids):
-            js = json.dumps(list(chunk))
+            js = _json_ids(list(chunk))
             out.update(r[0] for r in conn.execute(
                 "SELECT DISTINCT thread_id FROM messages WHERE thread_id IN "
                 "(SELECT value FROM json_each(?)) UNION SELECT DISTINCT thread_id FROM tasks "
@@ -451,7 +463,7 @@ class Store:
                          messages: bool = True, tasks: bool = True) -> None:
         """Recompute the threads' columns derived from their messages and/or their task."""
         for chunk in _chunks(thread_ids, 5000):
-            ids = json.dumps(list(chunk))
+            ids = _json_ids(list(chunk))
             if messages:
                 conn.execute(
                     """UPDATE threads SET
