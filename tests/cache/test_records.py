@@ -123,3 +123,54 @@ def test_encrypt_many_is_encrypt_in_bulk():
             with pytest.raises(DecryptError):
                 c.decrypt(table, rid, col, blob)
     assert c.encrypt_many("messages", "phi", []) == []
+
+
+def test_isoformat_column_is_isoformat():
+    """The column form writes each datetime's isoformat(): in UTC through orjson, anything
+    else (another zone, naive, a subclass, a date) one value at a time."""
+    from datetime import datetime, timedelta, timezone
+
+    from triage_tui.cache.records import isoformat_column
+
+    class _Sub(datetime):
+        def isoformat(self, *a, **k):  # noqa: ANN002, ANN003
+            return "sub"
+
+    rng = random.Random(3)
+    utc = timezone.utc
+    values = [datetime(1, 1, 1, tzinfo=utc), datetime(999, 5, 5, 1, 2, 3, 4, tzinfo=utc),
+              datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=utc), None]
+    for _ in range(5000):
+        values.append(datetime(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28),
+                               rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+                               rng.choice([0, 1, 500000, rng.randrange(10**6)]), tzinfo=utc,
+                               fold=rng.randint(0, 1)))
+    others = [datetime(2020, 1, 1, tzinfo=timezone(timedelta(seconds=37))),
+              datetime(2020, 1, 1, tzinfo=timezone(timedelta(hours=-5))), datetime(2020, 1, 1),
+              _Sub(2020, 1, 1, tzinfo=utc), date(2020, 1, 1)]
+    for column in (values, [None, None], [], *([*values[:50], o] for o in others)):
+        assert isoformat_column(list(column)) == [
+            None if v is None else v.isoformat() for v in column]
+    with pytest.raises(AttributeError):  # not a date: fails as isoformat() would
+        isoformat_column([values[0], "2020-01-01"])
+
+
+def test_rows_of_a_batch_are_the_rows_of_each_record():
+    from datetime import datetime, timedelta, timezone
+
+    recs = sample_records()
+    odd = [datetime(2020, 1, 1, 12, tzinfo=timezone(timedelta(hours=2))), datetime(2020, 1, 1),
+           datetime(2020, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc), None]
+    for rec in list(recs):
+        for name in ("created", "updated", "sent", "due", "last_modified", "start", "effective"):
+            if hasattr(rec, name):
+                recs += [replace(rec, **{name: value}) for value in odd]
+    by_spec: dict = {}
+    for rec in recs:
+        by_spec.setdefault(SPECS[type(rec)], []).append(rec)
+    for spec, batch in by_spec.items():
+        phis = [f"p{i}".encode() for i in range(len(batch))]
+        assert spec.rows(batch, phis) == [spec.row(r, p) for r, p in zip(batch, phis)]
+        for i in range(len(batch)):  # a zone other than UTC anywhere in the batch
+            assert spec.rows(batch[i:i + 3], phis[i:i + 3]) == [
+                spec.row(r, p) for r, p in zip(batch[i:i + 3], phis[i:i + 3])]

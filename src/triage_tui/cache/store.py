@@ -445,8 +445,7 @@ class Store:
             phis = self._c.encrypt_many(spec.table, "phi", [(r.id, spec.phi_bytes(r)) for r in recs])
         else:
             phis = [None] * len(recs)
-        row = spec.row  # type: ignore[attr-defined]
-        rows = [row(r, p) for r, p in zip(recs, phis)]
+        rows = spec.rows(recs, phis)  # type: ignore[attr-defined]
         sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
         # Many rows per statement: one sqlite3_step (the GIL let go once) writes them all, so
         # the event loop and the server run meanwhile; executemany lets it go per row, and the
