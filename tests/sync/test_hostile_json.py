@@ -32,3 +32,44 @@ async def test_a_message_with_a_lone_surrogate_is_stored(server, store, client):
     [msg] = store.messages("sur1")
     assert msg.text == "chest pain \ufffd since this morning"
     assert (await Puller(client, store).pull()).complete  # and the sync goes on
+
+
+def _comm(rid: str, **kw) -> dict:
+    res = {"resourceType": "Communication", "id": rid, "status": "completed",
+           "meta": {"versionId": "1", "lastUpdated": "2026-11-20T10:00:00Z"},
+           "partOf": [{"reference": "Communication/thr-h"}],
+           "sender": {"reference": "Patient/pat1"}, "sent": "2026-11-20T10:00:00Z",
+           "payload": [{"contentString": f"message {rid}"}]}
+    res.update(kw)
+    return res
+
+
+async def test_resources_of_odd_shapes_are_skipped_not_fatal(server, store, client):
+    """Each of these used to raise out of the pull (IndexError, AttributeError, TypeError), so
+    its page could never be stored and every later sync stopped there. Now each is a skipped
+    malformed resource and the rest of the page is stored."""
+    odd = [
+        _comm("h1", meta="x"),                                   # meta not an object
+        _comm("h2", status=["entered-in-error"]),                # status a list
+        _comm("h3", partOf=[{"reference": "Communication/"}]),    # a reference without an id
+        _comm("h4", sender={"reference": "/"}),
+        _comm("h5", payload="chest pain"),                       # payload a string
+        {"resourceType": "Communication", "id": "h6", "status": "completed",
+         "meta": {"versionId": "1"}, "subject": {"reference": "Patient/"}},  # header, no patient id
+    ]
+    good = [_comm("ok1"), _comm("ok2", sender={"reference": "Practitioner/pr1"})]
+    res = await Puller(client, store)._apply("Communication", [*odd[:3], good[0], *odd[3:], good[1]],
+                                             set())
+    # h1 and h2 map leniently (no version: "0"; the status as text); the others are skipped
+    assert res.skipped == 4
+    assert sorted(m.id for m in store.messages("thr-h")) == ["h1", "h2", "ok1", "ok2"]
+
+    roles = [{"resourceType": "PractitionerRole", "id": "r1", "meta": {"versionId": "1"},
+              "practitioner": {"reference": "Practitioner/"}},
+             {"resourceType": "PractitionerRole", "id": "r2", "meta": {"versionId": "1"},
+              "practitioner": ["Practitioner/pr1"]}]
+    assert (await Puller(client, store)._apply("PractitionerRole", roles, set())).skipped == 2
+    pracs = [{"resourceType": "Practitioner", "id": "pr9", "meta": {"versionId": "1"},
+              "name": [{"prefix": 5, "family": "Synthetic"}]}]
+    assert (await Puller(client, store)._apply("Practitioner", pracs, set())).skipped == 1
+    assert (await Puller(client, store).pull()).complete  # and the sync goes on

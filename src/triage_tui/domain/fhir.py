@@ -136,6 +136,8 @@ def ref_id(ref: Any, resource_type: str | None = None) -> str | None:
     # absolute URLs and versioned references: .../Type/id[/_history/v]
     if len(parts) >= 4 and parts[-2] == "_history":
         parts = parts[:-2]
+    if len(parts) < 2:  # "Patient/", "/": no id
+        return None
     typ, rid = parts[-2], parts[-1]
     if resource_type is not None and typ != resource_type:
         return None
@@ -156,6 +158,8 @@ def ref_str(ref: Any) -> str | None:
     parts = ref.rstrip("/").split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
         parts = parts[:-2]
+    if len(parts) < 2 or not parts[-1]:  # "Patient/", "/": no id
+        return None
     return f"{parts[-2]}/{parts[-1]}"
 
 
@@ -217,7 +221,8 @@ def _human_name(res: dict[str, Any]) -> tuple[str, str]:
 
 def is_retracted(res: dict[str, Any]) -> bool:
     """True for resources the cache must drop (``status = entered-in-error``)."""
-    return res.get("status") in RETRACTED_STATUSES
+    status = res.get("status")
+    return isinstance(status, str) and status in RETRACTED_STATUSES
 
 
 def is_thread_header(res: dict[str, Any]) -> bool:
@@ -529,18 +534,28 @@ def parse_records(
     if not isinstance(res, dict):
         raise MalformedResource("?", None, "not a JSON object")
     rtype = res.get("resourceType")
-    if rtype == "Communication":
-        return parse_communication(res, resolve_thread)
-    parser = _PARSERS.get(str(rtype))
-    if parser is None:
-        return []
     try:
+        if rtype == "Communication":
+            return parse_communication(res, resolve_thread)
+        parser = _PARSERS.get(str(rtype))
+        if parser is None:
+            return []
         return [parser(res)]
     except MalformedResource:
         raise
-    except (TypeError, AttributeError, KeyError, ValueError) as exc:
-        raise MalformedResource(str(rtype), res.get("id") if isinstance(res.get("id"), str) else None,
-                                f"unexpected shape ({type(exc).__name__})") from None
+    except SHAPE_ERRORS as exc:
+        raise unexpected_shape(str(rtype), res, exc) from None
+
+
+SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+"""What a parser raises on JSON of a shape it does not expect (a list where an object belongs,
+an object where a string does...): callers report it as :class:`MalformedResource`."""
+
+
+def unexpected_shape(rtype: str, res: dict[str, Any], exc: BaseException) -> MalformedResource:
+    rid = res.get("id")
+    return MalformedResource(rtype, rid if isinstance(rid, str) else None,
+                             f"unexpected shape ({type(exc).__name__})")
 
 
 def parse_resource(res: dict[str, Any]) -> Record | None:

@@ -50,6 +50,7 @@ from triage_tui.cache import rules_worker
 from triage_tui.cache.api import CacheAPI, Record
 from triage_tui.domain.fhir import (
     RETRACTED_STATUSES,
+    SHAPE_ERRORS,
     MalformedResource,
     RoleInfo,
     format_instant,
@@ -57,6 +58,7 @@ from triage_tui.domain.fhir import (
     parse_practitioner,
     parse_records,
     parse_role,
+    unexpected_shape,
 )
 from triage_tui.domain.gcpause import relaxed_gc
 from triage_tui.domain.models import Message, Patient, Practitioner, Task, Thread
@@ -491,13 +493,16 @@ class Puller:
         practitioners = rtype == "PractitionerRole" or rtype == "Practitioner"
         for res in resources:
             rid = res.get("id")
-            meta = res.get("meta") or _NO_META
+            meta = res.get("meta")
+            if meta.__class__ is not dict:
+                meta = _NO_META  # absent, or not an object: malformed, reported below
             key = (str(rid), str(meta.get("versionId") or meta.get("lastUpdated") or ""))
             n = len(seen)
             seen_add(key)
             if len(seen) == n:  # seen in this pass
                 continue
-            if res.get("status") in RETRACTED_STATUSES:
+            status = res.get("status")
+            if status.__class__ is str and status in RETRACTED_STATUSES:
                 if isinstance(rid, str):
                     retracted.append(rid)
                 continue
@@ -512,6 +517,10 @@ class Puller:
             except MalformedResource as exc:
                 result.skipped += 1
                 log.info("skipped malformed %s", exc)  # type/id/reason only, no PHI
+                continue
+            except SHAPE_ERRORS as exc:  # a role or practitioner of an unexpected shape
+                result.skipped += 1
+                log.info("skipped malformed %s", unexpected_shape(rtype, res, exc))
                 continue
             for r in recs:
                 if isinstance(r, Message) and not res.get("partOf"):
