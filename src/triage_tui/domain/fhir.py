@@ -165,18 +165,24 @@ def ref_str(ref: Any) -> str | None:
 
 def _codes(concept: Any, system: str | None = None) -> list[str]:
     out: list[str] = []
-    concepts = concept if isinstance(concept, list) else [concept]
-    for c in concepts:
-        if not isinstance(c, dict):
-            continue
-        for coding in c.get("coding") or ():
-            if isinstance(coding, dict) and coding.get("code"):
-                if system is None or coding.get("system") == system:
-                    out.append(str(coding["code"]))
+    for c in concept if isinstance(concept, list) else (concept,):
+        if isinstance(c, dict):
+            for coding in c.get("coding") or ():
+                if (isinstance(coding, dict) and (code := coding.get("code"))
+                        and (system is None or coding.get("system") == system)):
+                    out.append(code if code.__class__ is str else str(code))
     return out
 
 
-_ENUM_VALUES: dict[Any, dict[Any, Any]] = {}
+_ENUM_VALUES: dict[Any, dict[Any, Any]] = {
+    e: {m.value: m for m in e} for e in (Priority, Category, Pool, TaskStatus, BusinessStatus)}
+_PRIORITIES = _ENUM_VALUES[Priority]
+_CATEGORIES = _ENUM_VALUES[Category]
+_POOLS = _ENUM_VALUES[Pool]
+_TASK_STATUSES = _ENUM_VALUES[TaskStatus]
+_BUSINESS_STATUSES = _ENUM_VALUES[BusinessStatus]
+_ROUTINE = Priority.ROUTINE
+_NO_DICT: dict[str, Any] = {}  # read only: what a missing or non-object element reads as
 
 
 def _enum(enum_cls: Any, value: Any, default: Any = None) -> Any:
@@ -192,28 +198,38 @@ def _enum(enum_cls: Any, value: Any, default: Any = None) -> Any:
 
 def _meta(res: dict[str, Any]) -> tuple[str, str, Any]:
     """(id, version, meta.lastUpdated as written: parse_instant it where needed)."""
-    rtype = str(res.get("resourceType") or "?")
+    rtype = res.get("resourceType") or "?"
+    if rtype.__class__ is not str:
+        rtype = str(rtype)
     rid = res.get("id")
     if not isinstance(rid, str) or not rid:
         raise MalformedResource(rtype, None, "no id")
-    meta = res.get("meta") if isinstance(res.get("meta"), dict) else {}
+    meta = res.get("meta")
+    if not isinstance(meta, dict):
+        meta = _NO_DICT
     version = meta.get("versionId")
     last = meta.get("lastUpdated")  # parsed only by the callers that use it
     if version is None:
         # Some servers omit versionId: fall back to lastUpdated so that changes still show.
         version = last or "0"
-    return rid, str(version), last
+    return rid, version if version.__class__ is str else str(version), last
 
 
 def _human_name(res: dict[str, Any]) -> tuple[str, str]:
     names = res.get("name") or []
     if not isinstance(names, list) or not names:
         return "", ""
-    pick = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), names[0])
-    if not isinstance(pick, dict):
-        return "", ""
-    given = " ".join(str(g) for g in pick.get("given") or [] if g)
-    family = str(pick.get("family") or "")
+    for pick in names:
+        if isinstance(pick, dict) and pick.get("use") == "official":
+            break
+    else:
+        pick = names[0]
+        if not isinstance(pick, dict):
+            return "", ""
+    given = " ".join([g if g.__class__ is str else str(g) for g in pick.get("given") or () if g])
+    family = pick.get("family") or ""
+    if family.__class__ is not str:
+        family = str(family)
     if not given and not family and pick.get("text"):
         return str(pick["text"]), ""
     return given, family
@@ -234,19 +250,15 @@ def is_thread_header(res: dict[str, Any]) -> bool:
 
 
 def _priority(res: dict[str, Any]) -> Priority:
-    return _enum(Priority, res.get("priority"), Priority.ROUTINE)
+    try:
+        return _PRIORITIES.get(res.get("priority"), _ROUTINE)
+    except TypeError:  # unhashable: a JSON list or object where a code belongs
+        return _ROUTINE
 
 
 def _category(res: dict[str, Any]) -> Category | None:
-    codes = _codes(res.get("category") or [], CATEGORY_SYSTEM)
-    return _enum(Category, codes[0], None) if codes else None
-
-
-def _payload_text(res: dict[str, Any]) -> str | None:
-    for p in res.get("payload") or ():
-        if isinstance(p, dict) and isinstance(p.get("contentString"), str):
-            return p["contentString"]
-    return None
+    codes = _codes(res.get("category"), CATEGORY_SYSTEM)
+    return _CATEGORIES.get(codes[0]) if codes else None
 
 
 def _patient_of_communication(res: dict[str, Any]) -> str | None:
@@ -263,37 +275,35 @@ def _patient_of_communication(res: dict[str, Any]) -> str | None:
     return None
 
 
-def _thread(res: dict[str, Any], meta: tuple[str, str, Any] | None = None) -> Thread:
-    rid, version, last = meta or _meta(res)
-    pid = _patient_of_communication(res)
-    if not pid:
-        raise MalformedResource("Communication", rid, "thread without a patient subject")
-    topic = res.get("topic") if isinstance(res.get("topic"), dict) else {}
-    return Thread(
-        id=rid, version=version, patient_id=pid, subject=str(topic.get("text") or ""),
-        category=_category(res), priority=_priority(res), status=str(res.get("status") or "unknown"),
-        created=parse_instant(res.get("sent")) or parse_instant(last), updated=parse_instant(last),
-        has_header=True,
-    )
-
-
-def _message(res: dict[str, Any], thread_id: str, text: str,
-             meta: tuple[str, str, Any] | None = None) -> Message:
-    rid, version, last = meta or _meta(res)
-    sender = ref_str(res.get("sender"))
-    if not sender:
-        raise MalformedResource("Communication", rid, "message without a sender")
+def _reply_to(refs: Any) -> str | None:
+    """The first Communication id of ``inResponseTo``."""
     irt = None
-    for r in res.get("inResponseTo") or ():
+    for r in refs or ():
         irt = ref_id(r, "Communication")
         if irt:
             break
-    return Message(
-        id=rid, version=version, thread_id=thread_id, text=text,
-        sent=parse_instant(res.get("sent")) or parse_instant(last), sender_ref=sender,
-        in_response_to=irt,
-        status=str(res.get("status") or "completed"),
-    )
+    return irt
+
+
+def _thread(res: dict[str, Any], meta: tuple[str, str, Any] | None = None) -> Thread:
+    rid, version, last = meta or _meta(res)
+    # (the subject first: _patient_of_communication tries it again before the others)
+    pid = ref_id(res.get("subject"), "Patient") or _patient_of_communication(res)
+    if not pid:
+        raise MalformedResource("Communication", rid, "thread without a patient subject")
+    topic = res.get("topic")
+    subject = topic.get("text") or "" if isinstance(topic, dict) else ""
+    if subject.__class__ is not str:
+        subject = str(subject)
+    category = _category(res)
+    priority = _priority(res)
+    status = res.get("status") or "unknown"
+    if status.__class__ is not str:
+        status = str(status)
+    created = parse_instant(res.get("sent"))
+    updated = parse_instant(last)
+    return Thread(rid, version, pid, subject, category, priority, status, created or updated,
+                  updated, True)
 
 
 def parse_communication(
@@ -307,40 +317,56 @@ def parse_communication(
     """
     meta = _meta(res)
     rid, version, last = meta
-    if is_thread_header(res):
+    part_of = res.get("partOf")
+    payload = res.get("payload")
+    if res.get("resourceType") == "Communication" and not part_of and not payload:  # a header
         return [_thread(res, meta)]
-    text = _payload_text(res)
-    if text is None:
-        if res.get("partOf") and not res.get("payload"):
+    for p in payload or ():
+        if isinstance(p, dict) and isinstance(text := p.get("contentString"), str):
+            break
+    else:
+        if part_of and not payload:
             raise MalformedResource("Communication", rid, "message without payload")
         raise MalformedResource("Communication", rid, "payload has no contentString")
-    for part in res.get("partOf") or ():
+    tid = None
+    for part in part_of or ():
         tid = ref_id(part, "Communication")
         if tid:
-            return [_message(res, tid, text, meta)]
-    if res.get("partOf"):
-        raise MalformedResource("Communication", rid, "partOf is not a Communication")
-    # Flat model: answers join the thread of the message they answer; others start a thread.
-    irt = None
-    for r in res.get("inResponseTo") or ():
-        irt = ref_id(r, "Communication")
-        if irt:
             break
-    if irt:
-        tid = (resolve_thread(irt) if resolve_thread else None) or irt
-        return [_message(res, tid, text, meta)]
-    pid = _patient_of_communication(res)
-    if not pid:
-        raise MalformedResource("Communication", rid, "message without a patient")
-    topic = res.get("topic") if isinstance(res.get("topic"), dict) else {}
-    subject = str(topic.get("text") or "") or " ".join(text.split()[:8])
-    thread = Thread(
-        id=rid, version=version, patient_id=pid, subject=subject, category=_category(res),
-        priority=_priority(res), status="in-progress",
-        created=parse_instant(res.get("sent")) or parse_instant(last), updated=parse_instant(last),
-        has_header=False,
-    )
-    return [thread, _message(res, rid, text, meta)]
+    thread = None
+    flat = not tid
+    if flat:
+        if part_of:
+            raise MalformedResource("Communication", rid, "partOf is not a Communication")
+        # Flat model: answers join the thread of the message they answer; others start a thread.
+        irts = res.get("inResponseTo")
+        irt = _reply_to(irts) if irts else None
+        if irt:
+            tid = (resolve_thread(irt) if resolve_thread else None) or irt
+        else:
+            pid = _patient_of_communication(res)
+            if not pid:
+                raise MalformedResource("Communication", rid, "message without a patient")
+            topic = res.get("topic") if isinstance(res.get("topic"), dict) else {}
+            subject = str(topic.get("text") or "") or " ".join(text.split()[:8])
+            thread = Thread(
+                rid, version, pid, subject, _category(res), _priority(res), "in-progress",
+                parse_instant(res.get("sent")) or parse_instant(last), parse_instant(last), False,
+            )
+            tid = rid
+    # the message
+    sender = ref_str(res.get("sender"))
+    if not sender:
+        raise MalformedResource("Communication", rid, "message without a sender")
+    if not flat:  # (a flat message's was looked up above: the same)
+        irts = res.get("inResponseTo")
+        irt = _reply_to(irts) if irts else None
+    sent = parse_instant(res.get("sent")) or parse_instant(last)
+    status = res.get("status") or "completed"
+    if status.__class__ is not str:
+        status = str(status)
+    message = Message(rid, version, tid, text, sent, sender, irt, status)
+    return [message] if thread is None else [thread, message]
 
 
 def parse_task(res: dict[str, Any]) -> Task:
@@ -349,52 +375,62 @@ def parse_task(res: dict[str, Any]) -> Task:
     if not tid:
         raise MalformedResource("Task", rid, "task without a Communication focus")
     pid = ref_id(res.get("for"), "Patient") or ""
-    pools = _codes(res.get("performerType") or [], POOL_SYSTEM)
-    bs_codes = _codes(res.get("businessStatus") or {}, BUSINESS_STATUS_SYSTEM)
-    status = _enum(TaskStatus, res.get("status"))
+    pools = _codes(res.get("performerType"), POOL_SYSTEM)
+    bs_codes = _codes(res.get("businessStatus"), BUSINESS_STATUS_SYSTEM)
+    try:
+        status = _TASK_STATUSES.get(res.get("status"))
+    except TypeError:  # unhashable
+        status = None
     if status is None:
         raise MalformedResource("Task", rid, "unknown status")
     owner = ref_str(res.get("owner"))
     if bs_codes:
-        bstatus = _enum(BusinessStatus, bs_codes[0], BusinessStatus.UNASSIGNED)
-    elif status == TaskStatus.COMPLETED:
+        bstatus = _BUSINESS_STATUSES.get(bs_codes[0], BusinessStatus.UNASSIGNED)
+    elif status is TaskStatus.COMPLETED:
         bstatus = BusinessStatus.DONE
     else:
         bstatus = BusinessStatus.CLAIMED if owner else BusinessStatus.UNASSIGNED
-    restriction = res.get("restriction") if isinstance(res.get("restriction"), dict) else {}
-    period = restriction.get("period") if isinstance(restriction.get("period"), dict) else {}
+    due = res.get("restriction")
+    if isinstance(due, dict):
+        due = due.get("period")
+        due = parse_instant(due.get("end")) if isinstance(due, dict) else None
+    else:
+        due = None
     return Task(
-        id=rid, version=version, thread_id=tid, patient_id=pid,
-        pool=_enum(Pool, pools[0]) if pools else None, status=status, business_status=bstatus,
-        priority=_priority(res), owner_ref=owner, due=parse_instant(period.get("end")),
-        last_modified=parse_instant(res.get("lastModified")) or parse_instant(last),
+        rid, version, tid, pid, _POOLS.get(pools[0]) if pools else None, status, bstatus,
+        _priority(res), owner, due, parse_instant(res.get("lastModified")) or parse_instant(last),
     )
 
 
 def parse_patient(res: dict[str, Any]) -> Patient:
     rid, version, _ = _meta(res)
     given, family = _human_name(res)
-    mrn = None
     for ident in res.get("identifier") or ():
-        if isinstance(ident, dict) and ident.get("system") == MRN_SYSTEM and ident.get("value"):
-            mrn = str(ident["value"])
+        if (isinstance(ident, dict) and ident.get("system") == MRN_SYSTEM
+                and (mrn := ident.get("value"))):
+            if mrn.__class__ is not str:
+                mrn = str(mrn)
             break
+    else:
+        mrn = None
     language = "en"
     comms = res.get("communication") or []
     pref = [c for c in comms if isinstance(c, dict) and c.get("preferred")] or comms
     for c in pref:
         if isinstance(c, dict):
-            codes = _codes(c.get("language") or {}, LANGUAGE_SYSTEM) or _codes(c.get("language") or {})
+            lang = c.get("language")
+            codes = _codes(lang, LANGUAGE_SYSTEM) or _codes(lang)
             if codes:
-                language = codes[0].split("-")[0].lower()
+                language = codes[0].partition("-")[0].lower()
                 break
-    phone = None
     for t in res.get("telecom") or ():
-        if isinstance(t, dict) and t.get("system") == "phone" and t.get("value"):
-            phone = str(t["value"])
+        if isinstance(t, dict) and t.get("system") == "phone" and (phone := t.get("value")):
+            if phone.__class__ is not str:
+                phone = str(phone)
             break
-    return Patient(id=rid, version=version, given=given, family=family,
-                   birth_date=_date(res.get("birthDate")), mrn=mrn, language=language, phone=phone)
+    else:
+        phone = None
+    return Patient(rid, version, given, family, _date(res.get("birthDate")), mrn, language, phone)
 
 
 def parse_practitioner(res: dict[str, Any], pool: Pool | None = None) -> Practitioner:
@@ -430,8 +466,9 @@ def _patient_ref(res: dict[str, Any], *keys: str) -> str:
 def _concept_text(concept: Any) -> str:
     if not isinstance(concept, dict):
         return ""
-    if concept.get("text"):
-        return str(concept["text"])
+    text = concept.get("text")
+    if text:
+        return text if text.__class__ is str else str(text)
     for coding in concept.get("coding") or ():
         if isinstance(coding, dict) and (coding.get("display") or coding.get("code")):
             return str(coding.get("display") or coding.get("code"))
@@ -440,24 +477,29 @@ def _concept_text(concept: Any) -> str:
 
 def parse_medication(res: dict[str, Any]) -> Medication:
     rid, version, _ = _meta(res)
-    pid = _patient_ref(res, "subject")
+    pid = ref_id(res.get("subject"), "Patient") or _patient_ref(res, "subject")
     name = _concept_text(res.get("medicationCodeableConcept"))
-    if not name and isinstance(res.get("medicationReference"), dict):
-        name = str(res["medicationReference"].get("display") or "")
-    dose = ""
+    if not name and isinstance(med := res.get("medicationReference"), dict):
+        name = str(med.get("display") or "")
     for d in res.get("dosageInstruction") or ():
-        if isinstance(d, dict) and d.get("text"):
-            dose = str(d["text"])
+        if isinstance(d, dict) and (dose := d.get("text")):
+            if dose.__class__ is not str:
+                dose = str(dose)
             break
-    disp = res.get("dispenseRequest") if isinstance(res.get("dispenseRequest"), dict) else {}
+    else:
+        dose = ""
+    disp = res.get("dispenseRequest")
+    if not isinstance(disp, dict):
+        disp = _NO_DICT
     refills = disp.get("numberOfRepeatsAllowed")
-    performer = disp.get("performer") if isinstance(disp.get("performer"), dict) else {}
+    performer = disp.get("performer")
+    pharmacy = performer.get("display") if isinstance(performer, dict) else None
+    status = res.get("status") or "unknown"
     return Medication(
-        id=rid, version=version, patient_id=pid, name=name, dose=dose,
-        status=str(res.get("status") or "unknown"),
-        refills_remaining=refills if isinstance(refills, int) else None,
-        pharmacy=str(performer["display"]) if performer.get("display") else None,
-        authored=parse_instant(res.get("authoredOn")),
+        rid, version, pid, name, dose, status if status.__class__ is str else str(status),
+        refills if isinstance(refills, int) else None,
+        (pharmacy if pharmacy.__class__ is str else str(pharmacy)) if pharmacy else None,
+        parse_instant(res.get("authoredOn")),
     )
 
 
@@ -468,52 +510,68 @@ def parse_appointment(res: dict[str, Any]) -> Appointment:
     for p in res.get("participant") or ():
         if not isinstance(p, dict):
             continue
-        ref = ref_str(p.get("actor"))
-        if ref and ref.startswith("Patient/") and pid is None:
-            pid = ref.split("/", 1)[1]
-        elif ref and ref.startswith("Practitioner/") and practitioner is None:
-            actor = p.get("actor") or {}
-            practitioner = str(actor.get("display") or ref)
+        actor = p.get("actor")
+        ref = ref_str(actor)
+        if not ref:
+            continue
+        if ref.startswith("Patient/"):
+            if pid is None:
+                pid = ref[8:]
+        elif practitioner is None and ref.startswith("Practitioner/"):
+            practitioner = str(actor.get("display") or ref)  # (actor: what ref_str read)
     if pid is None:
         pid = ref_id(res.get("subject"), "Patient")  # R5-style servers
     if pid is None:
         raise MalformedResource("Appointment", rid, "no patient participant")
-    desc = str(res.get("description") or "") or _concept_text(
-        (res.get("serviceType") or [None])[0] if isinstance(res.get("serviceType"), list) else None)
-    return Appointment(id=rid, version=version, patient_id=pid, start=parse_instant(res.get("start")),
-                       status=str(res.get("status") or "unknown"), description=desc,
-                       practitioner=practitioner)
+    desc = res.get("description") or ""
+    if desc.__class__ is not str:
+        desc = str(desc)
+    if not desc:
+        types = res.get("serviceType")
+        desc = _concept_text((types or [None])[0] if isinstance(types, list) else None)
+    status = res.get("status") or "unknown"
+    return Appointment(rid, version, pid, parse_instant(res.get("start")),
+                       status if status.__class__ is str else str(status), desc, practitioner)
+
+
+_NUMBER = (int, float)
 
 
 def parse_observation(res: dict[str, Any]) -> Observation:
     rid, version, _ = _meta(res)
-    pid = _patient_ref(res, "subject")
+    pid = ref_id(res.get("subject"), "Patient") or _patient_ref(res, "subject")
     name = _concept_text(res.get("code"))
     value, unit = "", ""
-    if isinstance(res.get("valueQuantity"), dict):
-        q = res["valueQuantity"]
-        value = "" if q.get("value") is None else str(q.get("value"))
-        unit = str(q.get("unit") or q.get("code") or "")
-    elif res.get("valueString") is not None:
-        value = str(res["valueString"])
-    elif isinstance(res.get("valueCodeableConcept"), dict):
-        value = _concept_text(res["valueCodeableConcept"])
+    if isinstance(q := res.get("valueQuantity"), dict):
+        value = q.get("value")
+        value = "" if value is None else value if value.__class__ is str else str(value)
+        unit = q.get("unit") or q.get("code") or ""
+        if unit.__class__ is not str:
+            unit = str(unit)
+    elif (value := res.get("valueString")) is not None:
+        if value.__class__ is not str:
+            value = str(value)
+    elif isinstance(value := res.get("valueCodeableConcept"), dict):
+        value = _concept_text(value)
+    else:
+        value = ""
     low = high = None
     for rr in res.get("referenceRange") or ():
         if isinstance(rr, dict):
-            lo, hi = rr.get("low") or {}, rr.get("high") or {}
-            low = lo.get("value") if isinstance(lo.get("value"), int | float) else None
-            high = hi.get("value") if isinstance(hi.get("value"), int | float) else None
+            lo, hi = rr.get("low") or _NO_DICT, rr.get("high") or _NO_DICT
+            low = lo.get("value")
+            if not isinstance(low, _NUMBER):
+                low = None
+            high = hi.get("value")
+            if not isinstance(high, _NUMBER):
+                high = None
             break
-    interp = None
-    codes = _codes(res.get("interpretation") or [])
-    if codes:
-        interp = codes[0]
+    codes = _codes(res.get("interpretation"))
     return Observation(
-        id=rid, version=version, patient_id=pid, name=name, value=value, unit=unit,
-        reference_low=float(low) if low is not None else None,
-        reference_high=float(high) if high is not None else None, interpretation=interp,
-        effective=parse_instant(res.get("effectiveDateTime") or res.get("issued")),
+        rid, version, pid, name, value, unit,
+        float(low) if low is not None else None, float(high) if high is not None else None,
+        codes[0] if codes else None,
+        parse_instant(res.get("effectiveDateTime") or res.get("issued")),
     )
 
 
