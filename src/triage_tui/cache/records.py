@@ -66,6 +66,17 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     return _ENCODERS[_encoding(tp)]
 
 
+def _field_expr(name: str, tp: Any) -> str:
+    """The stored value of field ``name`` of record ``r``, as a Python expression (generated
+    code: see ``TableSpec._row_function``)."""
+    expr = _encoding(tp)
+    return f"r.{name}" if expr == "v" else f"(None if (v := r.{name}) is None else {expr})"
+
+
+_EXTRA_EXPRS = {"messages": ["_sort_ts(r.sent)", "int(r.from_patient)"]}
+"""The computed plain columns (``TableSpec.extra``) of a table, as expressions of ``r``."""
+
+
 def _decoder(tp: Any) -> Callable[[Any], Any]:
     base = _base_type(tp)
     if base is datetime:
@@ -159,13 +170,7 @@ class TableSpec:
         """``row(record, phi)``: the values of :attr:`columns`, as one generated expression
         (the store builds ~50k rows per 10k-thread sync; a loop over per-field converters
         costs three times as much)."""
-        items = []
-        for n in self.plain:
-            expr = _encoding(hints[n])
-            items.append(f"r.{n}" if expr == "v" else
-                         f"(None if (v := r.{n}) is None else {expr})")
-        if self.table == "messages":
-            items += ["_sort_ts(r.sent)", "int(r.from_patient)"]
+        items = [_field_expr(n, hints[n]) for n in self.plain] + _EXTRA_EXPRS.get(self.table, [])
         assert len(items) == len(self.plain) + len(self.extra), self.table
         src = f"def row(r, p):\n    return ({', '.join(items)}, p)\n"
         ns: dict[str, Any] = {"_sort_ts": sort_ts}
@@ -177,15 +182,12 @@ class TableSpec:
         datetime columns converted a column at a time (:func:`isoformat_column`)."""
         items, columns = [], []
         for n in self.plain:
-            expr = _encoding(hints[n])
-            if expr == "v.isoformat()":
+            if _encoding(hints[n]) == "v.isoformat()":
                 items.append(f"_c{len(columns)}")
                 columns.append(n)
             else:
-                items.append(f"r.{n}" if expr == "v" else
-                             f"(None if (v := r.{n}) is None else {expr})")
-        if self.table == "messages":
-            items += ["_sort_ts(r.sent)", "int(r.from_patient)"]
+                items.append(_field_expr(n, hints[n]))
+        items += _EXTRA_EXPRS.get(self.table, [])
         assert len(items) == len(self.plain) + len(self.extra), self.table
         lines = [f"    c{i} = _isos([r.{n} for r in recs])" for i, n in enumerate(columns)]
         loop = ", ".join(["r", "p"] + [f"_c{i}" for i in range(len(columns))])
@@ -206,11 +208,7 @@ class TableSpec:
         if self.raw_phi:
             src = f"def phi_bytes(r):\n    return (r.{self.phi[0]} or '').encode('utf-8')\n"
         else:
-            items = []
-            for n in self.phi:
-                expr = _encoding(hints[n])
-                items.append(f"{n!r}: " + (f"r.{n}" if expr == "v" else
-                                           f"(None if (v := r.{n}) is None else {expr})"))
+            items = [f"{n!r}: {_field_expr(n, hints[n])}" for n in self.phi]
             src = (f"def phi_bytes(r):\n"
                    f"    d = {{{', '.join(items)}}}\n"
                    f"    if _exact.issuperset(map(type, d.values())):\n"

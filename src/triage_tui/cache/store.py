@@ -715,7 +715,7 @@ class Store:
             for chunk in _chunks(ids):
                 out.update(r[0] for r in self._q(
                     f"SELECT id FROM {spec.table} WHERE id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(list(chunk)),)))
+                    (_json_ids(list(chunk)),)))
         return out
 
     def version_of(self, resource_type: str, id: str) -> str | None:

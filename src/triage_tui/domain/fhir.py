@@ -241,11 +241,6 @@ def is_retracted(res: dict[str, Any]) -> bool:
     return isinstance(status, str) and status in RETRACTED_STATUSES
 
 
-def is_thread_header(res: dict[str, Any]) -> bool:
-    return (res.get("resourceType") == "Communication" and not res.get("partOf")
-            and not res.get("payload"))
-
-
 # --- parsers ---------------------------------------------------------------------------------
 
 

@@ -49,11 +49,11 @@ from typing import Any
 from triage_tui.cache import rules_worker
 from triage_tui.cache.api import CacheAPI, Record
 from triage_tui.domain.fhir import (
-    RETRACTED_STATUSES,
     SHAPE_ERRORS,
     MalformedResource,
     RoleInfo,
     format_instant,
+    is_retracted,
     parse_instant,
     parse_practitioner,
     parse_records,
@@ -120,8 +120,7 @@ def _open_page(rtype: str, raw: bytes) -> _Page:
     resources = [res for e in bundle.get("entry") or ()
                  if isinstance(e, dict) and isinstance(res := e.get("resource"), dict)
                  and res.get("resourceType") == rtype
-                 and ((s := e.get("search")) is None or (s or _NO_SEARCH).get("mode", "match")
-                      == "match")]
+                 and (e.get("search") or _NO_SEARCH).get("mode", "match") == "match"]
     return _Page(bundle, resources, *_page_span(resources), next_link(bundle))
 
 
@@ -501,8 +500,7 @@ class Puller:
             seen_add(key)
             if len(seen) == n:  # seen in this pass
                 continue
-            status = res.get("status")
-            if status.__class__ is str and status in RETRACTED_STATUSES:
+            if is_retracted(res):
                 if isinstance(rid, str):
                     retracted.append(rid)
                 continue
