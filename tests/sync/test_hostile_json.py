@@ -3,6 +3,8 @@ stored with U+FFFD in its place: one hostile message must not stop every later s
 
 from __future__ import annotations
 
+import json
+
 from triage_tui.sync.client import _decode
 from triage_tui.sync.pull import Puller
 
@@ -73,3 +75,16 @@ async def test_resources_of_odd_shapes_are_skipped_not_fatal(server, store, clie
               "name": [{"prefix": 5, "family": "Synthetic"}]}]
     assert (await Puller(client, store)._apply("Practitioner", pracs, set())).skipped == 1
     assert (await Puller(client, store).pull()).complete  # and the sync goes on
+
+
+def test_an_entry_whose_search_is_not_an_object_is_read_as_a_match():
+    """It used to raise AttributeError out of _open_page: the page could never be stored."""
+    from triage_tui.sync.pull import _open_page
+
+    res = _comm("s1")
+    body = (b'{"resourceType": "Bundle", "type": "searchset", "entry": ['
+            b'{"resource": %s, "search": "x"}, {"resource": %s, "search": {"mode": "include"}},'
+            b'{"resource": %s, "search": null}]}') % tuple(
+                json.dumps(r).encode() for r in (res, _comm("s2"), _comm("s3")))
+    page = _open_page("Communication", body)
+    assert [r["id"] for r in page.resources] == ["s1", "s3"]

@@ -120,11 +120,16 @@ def _open_page(rtype: str, raw: bytes) -> _Page:
     resources = [res for e in bundle.get("entry") or ()
                  if isinstance(e, dict) and isinstance(res := e.get("resource"), dict)
                  and res.get("resourceType") == rtype
-                 and (e.get("search") or _NO_SEARCH).get("mode", "match") == "match"]
+                 and _mode(e.get("search")) == "match"]
     return _Page(bundle, resources, *_page_span(resources), next_link(bundle))
 
 
-_NO_SEARCH: dict[str, Any] = {}  # read only
+def _mode(search: Any) -> Any:
+    """An entry's search mode: "match" when the entry says nothing usable (absent, or not an
+    object: a hostile page must not stop the pull)."""
+    return search.get("mode", "match") if isinstance(search, dict) else "match"
+
+
 _NO_META: dict[str, Any] = {}  # read only
 
 
