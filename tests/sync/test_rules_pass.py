@@ -159,45 +159,6 @@ async def test_worker_failure_falls_back_to_this_process(synth_server, tmp_path,
 
 
 @needs_worker
-def test_rules_worker_process():
-    rules = rules_worker.load_store_rules()
-    items = [("Refill request", "my lips are swelling since the new pill"),
-             ("Cita", "Tengo dolor de pecho ✓\n\nmás texto"),
-             ("", "")]
-    want = [rules_worker.rules_codes(rules, s, t) for s, t in items]
-    w = rules_worker.RulesWorker()
-    w.start()
-    try:
-        futs = [w.submit(items), w.submit(items[:1]), w.submit([])]  # in flight together
-        assert [f.result(60) for f in futs] == [want, want[:1], []]
-        assert w.classify(items) == want
-    finally:
-        w.close()
-    assert not w.running
-    try:
-        w.submit(items).result(5)
-    except rules_worker.RulesWorkerError:
-        pass
-    else:
-        raise AssertionError("a closed worker must refuse work")
-
-
-@needs_worker
-def test_rules_worker_killed_fails_what_it_was_given():
-    w = rules_worker.RulesWorker()
-    w.start()
-    fut = w.submit([("Refill request", "please refill my lisinopril")])
-    w.kill()  # still loading its rules: the batch is never answered
-    try:
-        fut.result(10)
-    except rules_worker.RulesWorkerError:
-        pass
-    else:
-        raise AssertionError("a killed worker's batch must fail")
-    assert not w.running
-
-
-@needs_worker
 async def test_worker_failing_midway_loses_nothing(synth_server, tmp_path, fast_kdf,
                                                   monkeypatch):
     """The worker answers its first batches, then dies: what it answered is written, what it
@@ -242,3 +203,48 @@ async def test_slow_worker_answers_are_written_in_order(synth_server, tmp_path, 
     monkeypatch.setattr(rules_worker.RulesWorker, "submit", late)
     await _worker_pass_matches_this_process(synth_server, tmp_path)
     assert len(handed) > 1
+
+
+@needs_worker
+async def test_locking_mid_pass_ends_the_worker_and_loses_nothing(synth_server, tmp_path,
+                                                                  fast_kdf, monkeypatch):
+    """The worker holds the cache's field key: when the cache locks during a pass, it is
+    killed at once; the pass fails (locked), and after unlocking the next pass classifies
+    every thread as one uninterrupted pass would."""
+    from triage_tui.cache.errors import CacheLocked
+    from triage_tui.sync.client import FhirClient
+
+    from .conftest import PASSPHRASE, TOKEN
+
+    started: list[rules_worker.RulesWorker] = []
+    real_start = rules_worker.RulesWorker.start
+
+    def start(self):
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(rules_worker.RulesWorker, "start", start)
+    async with FhirClient(synth_server.base_url, TOKEN) as client:
+        want = await _reference(synth_server, tmp_path, client)
+        store = open_cache(synth_server, tmp_path)
+        real = client.search_page
+        calls = {"n": 0}
+
+        async def lock_midway(rtype, params):
+            calls["n"] += rtype == "Communication"
+            if calls["n"] == 3:  # two pages of threads stored: the worker is running
+                assert started and started[0].running
+                store.lock()  # as the idle lock does, from the UI
+                assert not started[0].running  # killed by the lock itself
+            return await real(rtype, params)
+
+        client.search_page = lock_midway  # type: ignore[method-assign]
+        with pytest.raises(CacheLocked):
+            await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert started and not any(w.running for w in started)
+        client.search_page = real  # type: ignore[method-assign]
+        store.unlock(PASSPHRASE)
+        await Puller(client, store, page_size=15, rules_worker=True).pull()
+        assert _pending(store) == []
+        assert _rules(store) == want
+        store.close()

@@ -87,14 +87,29 @@ def _hkdf(dek: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_LEN, salt=None, info=info).derive(dek)
 
 
+def field_key(dek: bytes) -> bytes:
+    """The AES-256-GCM key of the PHI fields (derived from the DEK; it cannot unwrap the DEK
+    or forge the audit chain's MACs)."""
+    return _hkdf(dek, b"triage-tui field-enc v1")
+
+
 class FieldCipher:
     """Encrypts and decrypts PHI fields with AAD ``table|row|column``. Thread-safe."""
 
     __slots__ = ("_aead", "_mac_key")
 
     def __init__(self, dek: bytes) -> None:
-        self._aead = AESGCM(_hkdf(dek, b"triage-tui field-enc v1"))
+        self._aead = AESGCM(field_key(dek))
         self._mac_key = _hkdf(dek, b"triage-tui audit-mac v1")
+
+    @classmethod
+    def fields_only(cls, key: bytes) -> FieldCipher:
+        """A cipher of the PHI fields alone, from :func:`field_key` (a helper process that
+        reads the cache: :mod:`~triage_tui.cache.rules_worker`); it has no audit key."""
+        self = cls.__new__(cls)
+        self._aead = AESGCM(key)
+        self._mac_key = b""
+        return self
 
     def encrypt(self, table: str, row_id: str, column: str, plaintext: bytes) -> bytes:
         nonce = os.urandom(NONCE_LEN)

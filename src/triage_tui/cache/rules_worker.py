@@ -1,34 +1,43 @@
 """The triage rules' codes of a thread, in this process or in a helper process.
 
 :func:`rules_codes` is what the store writes in ``threads.rules_priority`` /
-``rules_category``. :class:`RulesWorker` runs the same function in a child Python process so
-that a big pull (an initial sync of thousands of threads) classifies on another core while
-this one fetches, parses and stores pages: loading the rules (~1 s: TOML, validation, regex
-compilation) and classifying (~35 us a thread) then cost the sync little wall time.
+``rules_category``, from the texts :func:`read_rules_texts` reads. :class:`RulesWorker` runs
+both in a child Python process so that a big pull (an initial sync of thousands of threads)
+reads and classifies on another core while this one fetches, parses and stores pages: loading
+the rules (~1 s: TOML, validation, regex compilation), reading and decrypting the texts and
+classifying (~35 us a thread) then cost the sync little wall time.
 
 The child is a plain ``python -I -c`` running :func:`main`: it loads the rules exactly as
-:func:`load_store_rules` does (shipped defaults + the user's rules file), reads one JSON line
-per batch on stdin (``[[subject, text], ...]``) and answers one JSON line
-(``[[priority, category or null], ...]``). Texts travel through an anonymous pipe, never a
-file; the child writes nothing else (stderr is discarded: no PHI in any log). Any failure
-(no fork/exec, a crash, a timeout) is reported as :class:`RulesWorkerError` and the caller
-classifies in-process instead.
+:func:`load_store_rules` does (shipped defaults + the user's rules file) and opens the cache
+file read-only. Its first stdin line gives the file and the key of the PHI fields
+(:func:`~triage_tui.cache.crypto.field_key`: it decrypts fields, it cannot unwrap the cache's
+key or forge the audit chain). Then it reads one JSON line per batch (``[thread id, ...]``),
+reads those threads' texts in one read transaction and answers one JSON line
+(``[[priority, category or null] or null, ...]``; null: no such thread). Key, ids and codes
+travel through anonymous pipes, never a file or the command line; the child writes nothing
+else (stderr is discarded: no PHI in any log). It ends at EOF, and is killed when its pass
+ends early or the cache is locked. Any failure (no fork/exec, a crash, a timeout) is
+reported as :class:`RulesWorkerError` and the caller classifies in-process instead.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 import queue
+import sqlite3
 import subprocess
 import sys
 import threading
-from collections import deque
-from collections.abc import Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from triage_tui.domain.triage import (
     Rules,
@@ -41,7 +50,7 @@ from triage_tui.domain.triage import (
 
 log = logging.getLogger(__name__)
 NICE = 10  # the child's niceness increment
-Codes = list[tuple[str, str | None]]  # (rules_priority, rules_category) per item
+Codes = list[tuple[str, str | None] | None]  # (rules_priority, rules_category) per thread
 
 # Warm the rules (load and compile, ~0.7 s) while the sync is still fetching, not in the first
 # batch. The engine's Unicode regex set is not warmed: it is built only for a text with a
@@ -77,6 +86,62 @@ def rules_codes(rules: Rules, subject: str, text: str) -> tuple[str, str | None]
     return c.priority.value, cat
 
 
+def latest_patient_turn(msgs: Sequence[tuple[str, int, bytes]]
+                        ) -> Sequence[tuple[str, int, bytes]]:
+    """The patient messages (``(id, from_patient, phi)``, oldest first) after the last staff
+    message; if staff wrote last, the run of patient messages before that reply."""
+    end = len(msgs)
+    while end and not msgs[end - 1][1]:
+        end -= 1  # staff messages at the end
+    start = end
+    while start and msgs[start - 1][1]:
+        start -= 1
+    return msgs[start:end]
+
+
+def read_rules_texts(conn: sqlite3.Connection, text: Callable[[str, str, bytes], str | None],
+                     thread_ids: Sequence[str], plain: dict[tuple[str, str], str] | None = None,
+                     *, need_messages: bool = False) -> list[tuple[str, str, str]]:
+    """``(thread id, subject, text)`` that the rules classify, for the stored threads among
+    ``thread_ids`` (with ``need_messages``: only those holding a message).
+
+    The text is the thread's latest patient turn: the patient messages since the last staff
+    reply, or, when staff spoke last, the patient messages that reply answered (a reply
+    alone does not clear a flag; a patient follow-up after it replaces what is
+    classified). Staff text is never classified. Texts written in this batch come from
+    ``plain``; the others are ``text(table, row id, phi blob)`` (None: unreadable, skipped).
+    """
+    plain = plain or {}
+    out: list[tuple[str, str, str]] = []
+    head_sql = ("SELECT id, phi FROM threads WHERE id IN (SELECT value FROM json_each(?))"
+                + (" AND message_count > 0" if need_messages else ""))
+    for i in range(0, len(thread_ids), 5000):
+        heads = conn.execute(head_sql, (json.dumps(list(thread_ids[i:i + 5000])),)).fetchall()
+        if not heads:
+            continue
+        convo: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
+        for mid, tid, fp, blob in conn.execute(
+            "SELECT id, thread_id, from_patient, phi FROM messages "
+            "WHERE thread_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY thread_id, sent_ts, id", (json.dumps([h[0] for h in heads]),)
+        ):
+            convo[tid].append((mid, fp, blob))
+        for tid, blob in heads:
+            subject = plain.get(("threads", tid))
+            if subject is None:
+                subject = text("threads", tid, blob) or ""  # unreadable: quarantined when read
+            texts = []
+            for mid, _fp, mblob in latest_patient_turn(convo.get(tid, ())):
+                t = plain.get(("messages", mid))
+                if t is None:
+                    t = text("messages", mid, mblob)
+                    if t is None:
+                        continue
+                texts.append(t)
+            out.append((tid, subject, "\n\n".join(texts)))
+    return out
+
+
 def available() -> bool:
     """A helper process is worth it: POSIX (fork/exec, pipes) and a second CPU."""
     if os.name != "posix":
@@ -93,15 +158,18 @@ class RulesWorkerError(Exception):
 
 
 class RulesWorker:
-    """A child process that classifies batches in order. :meth:`submit` returns at once (a
-    writer thread feeds the child, a reader thread matches its answers to the batches), so
-    the caller can hand out the next batch while the child works; thread-safe."""
+    """A child process that classifies batches of a cache's threads in order, reading their
+    texts from ``db`` with the fields' ``key`` (:meth:`Store.rules_source`). :meth:`submit`
+    returns at once (a writer thread feeds the child, a reader thread matches its answers to
+    the batches), so the caller can hand out the next batch while the child works;
+    thread-safe."""
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, db: str | os.PathLike[str], key: bytes, timeout: float = 60.0) -> None:
         self.timeout = timeout  # per batch, including the child's start and rules load
+        self._source: tuple[str, bytes] | None = (os.fspath(db), key)  # until sent to the child
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[tuple[Sequence[tuple[str, str]], Future[Codes]] | None] = (
+        self._jobs: queue.SimpleQueue[tuple[Sequence[str], Future[Codes]] | None] = (
             queue.SimpleQueue())
         self._answers: deque[tuple[Future[Codes], int]] = deque()  # expected, in order
         self._failed: str | None = None
@@ -110,7 +178,8 @@ class RulesWorker:
         here = Path(__file__).resolve()
         src = str(here.parents[2])  # the directory holding triage_tui/
         # This file is run by its path, not as triage_tui.cache.rules_worker: the cache
-        # package (SQLite, keyring, crypto) is not imported; the child needs the rules only.
+        # package (the store, keyring) is not imported; the child needs the rules, SQLite and
+        # the field cipher (crypto.py, loaded by its path too) only.
         code = (f"import sys, importlib.util as u; sys.path.insert(0, {src!r}); "
                 f"s = u.spec_from_file_location('triage_tui_rules_worker', {str(here)!r}); "
                 "m = u.module_from_spec(s); s.loader.exec_module(m); m.main()")
@@ -120,6 +189,16 @@ class RulesWorker:
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:
             raise RulesWorkerError(f"cannot start the rules worker: {exc}") from None
+        assert self._source is not None and self._proc.stdin is not None
+        db, key = self._source
+        self._source = None
+        first = {"db": db, "key": base64.b64encode(key).decode("ascii")}
+        try:  # far below a pipe's buffer: never blocks
+            self._proc.stdin.write(json.dumps(first).encode("utf-8") + b"\n")
+            self._proc.stdin.flush()
+        except OSError as exc:
+            self._proc.kill()
+            raise RulesWorkerError(f"cannot start the rules worker: {exc}") from None
         for target, name in ((self._write_loop, "w"), (self._read_loop, "r")):
             threading.Thread(target=target, args=(self._proc,), daemon=True,
                              name=f"triage-tui-rules-{name}").start()
@@ -128,9 +207,10 @@ class RulesWorker:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._failed is None
 
-    def submit(self, items: Sequence[tuple[str, str]]) -> Future[Codes]:
-        """Codes of ``[(subject, text), ...]``, in order, as a future (RulesWorkerError when
-        the child fails). It cannot be cancelled: the child answers every batch."""
+    def submit(self, items: Sequence[str]) -> Future[Codes]:
+        """Codes of the threads ``[id, ...]``, in order (None for a thread not in the cache),
+        as a future (RulesWorkerError when the child fails). It cannot be cancelled: the child
+        answers every batch."""
         fut: Future[Codes] = Future()
         fut.set_running_or_notify_cancel()
         if not items:
@@ -145,7 +225,7 @@ class RulesWorker:
             self._jobs.put((items, fut))
         return fut
 
-    def classify(self, items: Sequence[tuple[str, str]]) -> Codes:
+    def classify(self, items: Sequence[str]) -> Codes:
         """:meth:`submit` and wait (at most :attr:`timeout`)."""
         try:
             return self.submit(items).result(self.timeout)
@@ -183,8 +263,10 @@ class RulesWorker:
                     out = json.loads(line)
                     if not isinstance(out, list) or len(out) != n:
                         raise ValueError("wrong number of rows")
-                    codes = [(str(p), None if c is None else str(c)) for p, c in out]
-                except (ValueError, TypeError):
+                    codes: Codes = [None if row is None else
+                                    (str(row[0]), None if row[1] is None else str(row[1]))
+                                    for row in out]
+                except (ValueError, TypeError, IndexError, KeyError):
                     fut.set_exception(RulesWorkerError("rules worker answered nonsense"))
                     break
                 fut.set_result(codes)
@@ -235,17 +317,49 @@ class RulesWorker:
         self._fail("the rules worker was closed")
 
 
+def _sibling(name: str) -> Any:
+    """A module of this package loaded by its path (see :meth:`RulesWorker.start`)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"triage_tui_rules_worker_{name}",
+                                                  Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
-    """The child: classify batches from stdin until EOF."""
+    """The child: classify the threads of batches from stdin until EOF."""
     try:
         os.nice(NICE)  # the sync and the UI come first; this only has to finish with the pass
     except (AttributeError, OSError):
         pass
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    first = json.loads(stdin.readline())
+    crypto = _sibling("crypto")
+    cipher = crypto.FieldCipher.fields_only(base64.b64decode(first["key"]))
+    unreadable = (crypto.DecryptError, UnicodeDecodeError)
+    conn = sqlite3.connect(f"file:{quote(first['db'])}?mode=ro", uri=True, isolation_level=None)
+    del first
+    conn.execute("PRAGMA query_only=1")
+
+    def text(table: str, row_id: str, blob: bytes) -> str | None:
+        try:
+            return cipher.decrypt(table, row_id, "phi", blob).decode("utf-8")
+        except unreadable:
+            return None
+
     rules = load_store_rules()
     rules_codes(rules, *_WARM)
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     for line in stdin:
-        items = json.loads(line)
-        out = [rules_codes(rules, s, t) for s, t in items]
+        ids = json.loads(line)
+        conn.execute("BEGIN")  # one snapshot: a thread with the messages of its moment
+        try:
+            found = {tid: (s, t) for tid, s, t in read_rules_texts(conn, text, ids)}
+        finally:
+            conn.execute("COMMIT")
+        out = [rules_codes(rules, *found[t]) if t in found else None for t in ids]
         stdout.write(json.dumps(out, separators=(",", ":")).encode("ascii") + b"\n")
         stdout.flush()

@@ -6,13 +6,14 @@ Open it with :func:`triage_tui.cache.open_store`. One SQLite connection (WAL,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from dataclasses import dataclass
@@ -35,10 +36,15 @@ from triage_tui.cache.api import (
     Record,
     ThreadDisplay,
 )
-from triage_tui.cache.crypto import DecryptError, FieldCipher
+from triage_tui.cache.crypto import DecryptError, FieldCipher, field_key
 from triage_tui.cache.errors import CacheError, CacheLocked, WrongPassphrase
 from triage_tui.cache.records import BY_TABLE, SPECS, TableSpec, tables_for
-from triage_tui.cache.rules_worker import load_store_rules, rules_codes, store_rules_fingerprint
+from triage_tui.cache.rules_worker import (
+    load_store_rules,
+    read_rules_texts,
+    rules_codes,
+    store_rules_fingerprint,
+)
 from triage_tui.domain.models import (
     Appointment,
     Medication,
@@ -119,19 +125,6 @@ def _json_ids(ids: Sequence[str]) -> str:
         return orjson.dumps(ids).decode()
     except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps(ids)
-
-
-def _latest_patient_turn(msgs: Sequence[tuple[str, int, bytes]]
-                         ) -> Sequence[tuple[str, int, bytes]]:
-    """The patient messages (``(id, from_patient, phi)``, oldest first) after the last staff
-    message; if staff wrote last, the run of patient messages before that reply."""
-    end = len(msgs)
-    while end and not msgs[end - 1][1]:
-        end -= 1  # staff messages at the end
-    start = end
-    while start and msgs[start - 1][1]:
-        start -= 1
-    return msgs[start:end]
 
 
 def _preview(text: str) -> str:
@@ -221,6 +214,7 @@ class Store:
         self._rules_seq = 0  # see _stale_rules
         self._rules_gen: dict[str, int] = {}  # pending thread -> seq of its last change
         self._max_vars = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._lock_hooks: list[Callable[[], None]] = []  # see on_lock
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -268,8 +262,15 @@ class Store:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def lock(self) -> None:
-        """Forget the data key and every decrypted search text; further calls raise CacheLocked."""
+        """Forget the data key and every decrypted search text; further calls raise CacheLocked.
+        Whoever was given the fields' key (:meth:`rules_source`) is told first (:meth:`on_lock`)."""
         with self._lock:
+            hooks, self._lock_hooks = self._lock_hooks, []
+            for hook in hooks:
+                try:
+                    hook()
+                except Exception:  # noqa: BLE001 - locking must not fail
+                    log.warning("a lock hook failed", exc_info=True)
             if self._cipher is not None:
                 self._cipher.drop()
             self._cipher = None
@@ -505,52 +506,41 @@ class Store:
         classifies exactly as :meth:`classify_pending` would here."""
         return not self._rules_given
 
+    def rules_source(self) -> tuple[Path, bytes]:
+        """What a helper process needs to read the texts the rules classify itself
+        (:class:`~triage_tui.cache.rules_worker.RulesWorker`): this cache's file and the key
+        of its PHI fields (:func:`~triage_tui.cache.crypto.field_key`). Raises CacheLocked.
+        Whoever gets it must stop using it when the cache locks (:meth:`on_lock`)."""
+        with self._lock:
+            if self._dek is None:
+                raise CacheLocked()
+            return self.path, field_key(bytes(self._dek))
+
+    def on_lock(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (once, from the locking thread) when this cache locks or closes;
+        returns a function that cancels that."""
+        with self._lock:
+            self._lock_hooks.append(callback)
+
+        def cancel() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._lock_hooks.remove(callback)
+
+        return cancel
+
     def _rules_texts(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
                      plain: dict[tuple[str, str], str], *, need_messages: bool = False
                      ) -> list[tuple[str, str, str]]:
-        """``(thread id, subject, text)`` that the rules classify, for the stored threads among
-        ``thread_ids`` (with ``need_messages``: only those holding a message).
-
-        The text is the thread's latest patient turn: the patient messages since the last staff
-        reply, or, when staff spoke last, the patient messages that reply answered (a reply
-        alone does not clear a flag; a patient follow-up after it replaces what is
-        classified). Staff text is never classified. Texts written in this batch come from
-        ``plain``; the others are decrypted.
-        """
+        """:func:`~triage_tui.cache.rules_worker.read_rules_texts` of this cache."""
         dec = self._c.decrypt
-        out: list[tuple[str, str, str]] = []
-        head_sql = ("SELECT id, phi FROM threads WHERE id IN (SELECT value FROM json_each(?))"
-                    + (" AND message_count > 0" if need_messages else ""))
-        for chunk in _chunks(thread_ids, 5000):
-            js = json.dumps(list(chunk))
-            heads = conn.execute(head_sql, (js,)).fetchall()
-            if not heads:
-                continue
-            convo: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
-            for mid, tid, fp, blob in conn.execute(
-                "SELECT id, thread_id, from_patient, phi FROM messages "
-                "WHERE thread_id IN (SELECT value FROM json_each(?)) "
-                "ORDER BY thread_id, sent_ts, id", (json.dumps([h[0] for h in heads]),)
-            ):
-                convo[tid].append((mid, fp, blob))
-            for tid, blob in heads:
-                subject = plain.get(("threads", tid))
-                if subject is None:
-                    try:
-                        subject = dec("threads", tid, "phi", blob).decode("utf-8")
-                    except (DecryptError, UnicodeDecodeError):
-                        subject = ""  # quarantined when next read
-                texts = []
-                for mid, _fp, mblob in _latest_patient_turn(convo.get(tid, ())):
-                    text = plain.get(("messages", mid))
-                    if text is None:
-                        try:
-                            text = dec("messages", mid, "phi", mblob).decode("utf-8")
-                        except (DecryptError, UnicodeDecodeError):
-                            continue
-                    texts.append(text)
-                out.append((tid, subject, "\n\n".join(texts)))
-        return out
+
+        def text(table: str, row_id: str, blob: bytes) -> str | None:
+            try:
+                return dec(table, row_id, "phi", blob).decode("utf-8")
+            except (DecryptError, UnicodeDecodeError):
+                return None
+
+        return read_rules_texts(conn, text, thread_ids, plain, need_messages=need_messages)
 
     def _classify_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
                           plain: dict[tuple[str, str], str]) -> None:
@@ -573,33 +563,50 @@ class Store:
         for t in thread_ids:
             gen[t] = seq
 
-    def rules_pending(self, thread_ids: Sequence[str] | None = None, *,
-                      need_messages: bool = False, skip: Mapping[str, int] | None = None,
-                      ) -> list[tuple[str, int, str, str]]:
-        """What :meth:`apply_rules` needs classified: ``(thread id, generation, subject, text)``
-        of the pending threads (among ``thread_ids``; default all) that are stored (with
+    def rules_pending_ids(self, thread_ids: Sequence[str] | None = None, *,
+                          need_messages: bool = False, skip: Mapping[str, int] | None = None,
+                          ) -> list[tuple[str, int]]:
+        """What :meth:`apply_rules` needs classified: ``(thread id, generation)`` of the
+        pending threads (among ``thread_ids``; default all) that are stored (with
         ``need_messages``: and hold a message), except those whose generation is the one in
         ``skip`` (handed out already and unchanged since: not read again). Pass the
         generation back with the codes."""
         with self._lock:
             self._c  # noqa: B018
-            conn = self._conn
-            if thread_ids is None:
-                ids = [r[0] for r in conn.execute("SELECT thread_id FROM rules_pending")]
-            else:
-                ids = []
-                for chunk in _chunks(list(thread_ids)):
-                    ids += [r[0] for r in conn.execute(
-                        "SELECT thread_id FROM rules_pending "
-                        "WHERE thread_id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(list(chunk)),))]
-            gen = self._rules_gen
-            if skip:
-                ids = [t for t in ids if t not in skip or skip[t] != gen.get(t, 0)]
-            # setdefault: a thread handed out is tracked until its result is written, so that
-            # a change in between (even one classified at once) makes that result stale
-            return [(tid, gen.setdefault(tid, 0), subject, text) for tid, subject, text
-                    in self._rules_texts(conn, ids, {}, need_messages=need_messages)]
+            return self._pending_ids(self._conn, thread_ids, need_messages, skip)
+
+    def _pending_ids(self, conn: sqlite3.Connection, thread_ids: Sequence[str] | None,
+                     need_messages: bool, skip: Mapping[str, int] | None
+                     ) -> list[tuple[str, int]]:
+        if thread_ids is None:
+            ids = [r[0] for r in conn.execute(
+                "SELECT thread_id FROM rules_pending WHERE thread_id IN (SELECT id FROM threads"
+                + (" WHERE message_count > 0)" if need_messages else ")"))]
+        else:
+            ids = []
+            for chunk in _chunks(list(thread_ids)):
+                ids += [r[0] for r in conn.execute(
+                    "SELECT t.id FROM threads t JOIN rules_pending p ON p.thread_id = t.id "
+                    "WHERE t.id IN (SELECT value FROM json_each(?))"
+                    + (" AND t.message_count > 0" if need_messages else ""),
+                    (_json_ids(list(chunk)),))]
+        gen = self._rules_gen
+        if skip:
+            ids = [t for t in ids if t not in skip or skip[t] != gen.get(t, 0)]
+        # setdefault: a thread handed out is tracked until its result is written, so that
+        # a change in between (even one classified at once) makes that result stale
+        return [(tid, gen.setdefault(tid, 0)) for tid in ids]
+
+    def rules_pending(self, thread_ids: Sequence[str] | None = None, *,
+                      need_messages: bool = False, skip: Mapping[str, int] | None = None,
+                      ) -> list[tuple[str, int, str, str]]:
+        """:meth:`rules_pending_ids` with the texts to classify: ``(thread id, generation,
+        subject, text)``."""
+        with self._lock:
+            self._c  # noqa: B018
+            todo = dict(self._pending_ids(self._conn, thread_ids, need_messages, skip))
+            return [(tid, todo[tid], subject, text) for tid, subject, text
+                    in self._rules_texts(self._conn, list(todo), {})]
 
     def apply_rules(self, results: Sequence[tuple[str, int, str, str | None]]) -> int:
         """Write ``(thread id, generation, rules_priority, rules_category)`` computed from

@@ -48,6 +48,7 @@ from typing import Any
 
 from triage_tui.cache import rules_worker
 from triage_tui.cache.api import CacheAPI, Record
+from triage_tui.cache.errors import CacheLocked
 from triage_tui.domain.fhir import (
     SHAPE_ERRORS,
     MalformedResource,
@@ -640,23 +641,25 @@ class _RulesPass:
 
     Small passes: everything at the end, in this process (``store.classify_pending``). Big
     passes (a Patient or Communication page of :data:`WORKER_PAGE` resources or more) start a
-    :class:`~triage_tui.cache.rules_worker.RulesWorker` that loads the rules and classifies on
-    another core while pages are still fetched: a thread goes to it once the page after the one
+    :class:`~triage_tui.cache.rules_worker.RulesWorker` that loads the rules, reads the texts
+    from the cache and classifies on another core while pages are still fetched (this process
+    hands out thread ids and writes the codes): a thread goes to it once the page after the one
     that last touched it has been stored (its messages are then mostly all there; a later page
     that touches it again makes that result stale and it goes again). At the end what is still
     pending goes to the worker, and anything it could not do (stale, failed) is classified
-    here. The worker is stopped at the end of the pass.
+    here. The worker is stopped at the end of the pass, or when the cache locks.
     """
 
     def __init__(self, store: CacheAPI, worker: bool | None) -> None:
         self.store = store
         self.allowed = worker is not False and rules_worker.available() and bool(
-            getattr(store, "rules_shareable", False))
+            getattr(store, "rules_shareable", False)) and hasattr(store, "rules_source")
         self.force = worker is True
         self.worker: rules_worker.RulesWorker | None = None
         self.waiting: set[str] = set()  # touched by the last page: not handed out yet
         self.queue: asyncio.Queue[set[str] | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+        self._unhook: Callable[[], None] | None = None  # the worker's lock hook
 
     def big_pass(self) -> None:
         """The pass looks big (a full page of patients or messages): start the worker, if
@@ -673,14 +676,16 @@ class _RulesPass:
             self.queue.put_nowait(ready)
 
     def _start(self) -> None:
-        worker = rules_worker.RulesWorker()
         try:
+            worker = rules_worker.RulesWorker(*self.store.rules_source())  # type: ignore[attr-defined]
             worker.start()
-        except rules_worker.RulesWorkerError as exc:
-            log.info("%s; classifying in this process", exc)
+        except (rules_worker.RulesWorkerError, CacheLocked) as exc:
+            log.info("%s; classifying in this process", exc or "cache locked")
             self.allowed = False
             return
         self.worker = worker
+        # the child holds the fields' key: it goes when the cache locks
+        self._unhook = self.store.on_lock(worker.kill)  # type: ignore[attr-defined]
         self.task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
@@ -724,19 +729,19 @@ class _RulesPass:
             worker = self.worker
             if worker is None:
                 return
-            todo = await asyncio.to_thread(self.store.rules_pending, part_ids,
-                                           need_messages=need_messages, skip=handed)
-            for tid, gen, _, _ in todo:
-                handed[tid] = gen
+            todo = await asyncio.to_thread(self.store.rules_pending_ids,  # type: ignore[attr-defined]
+                                           part_ids, need_messages=need_messages, skip=handed)
+            handed.update(todo)
             for i in range(0, len(todo), BATCH):
                 part = todo[i:i + BATCH]
-                answers.put_nowait((part, worker.submit([(s, t) for _, _, s, t in part])))
+                answers.put_nowait((part, worker.submit([tid for tid, _ in part])))
 
     async def _write(self, worker: rules_worker.RulesWorker, answers: asyncio.Queue) -> None:
         """Write the worker's answers in the order they were asked for (``None`` ends).
         Answers already in when one is written go in the same transaction (each one rewrites
         pages all over the threads table: fewer, bigger writes cost less). A failed worker is
-        let go: the threads it did not answer stay pending for :meth:`finish`."""
+        let go: the threads it did not answer (or did not find) stay pending for
+        :meth:`finish`."""
         ready: list[tuple[str, int, str, str | None]] = []
         jobs: list = []  # taken from the queue, not written yet (a None ends)
         failed = False
@@ -755,7 +760,7 @@ class _RulesPass:
                 self.worker = None  # not restarted in this pass: finish() classifies here
                 await asyncio.to_thread(worker.kill)
                 continue
-            ready += [(tid, g, p, c) for (tid, g, _, _), (p, c) in zip(part, codes)]
+            ready += [(tid, g, *code) for (tid, g), code in zip(part, codes) if code is not None]
             if not jobs and not answers.empty():
                 jobs.append(answers.get_nowait())
             if jobs and jobs[0] is not None and jobs[0][1].done():
@@ -778,6 +783,7 @@ class _RulesPass:
     def close(self) -> None:
         """Let the worker go (it ends on its own; nothing waits for it here)."""
         worker, self.worker = self.worker, None
+        self._forget_hook()
         if worker is not None:
             worker.close(wait=False)
 
@@ -786,5 +792,11 @@ class _RulesPass:
         if self.task is not None:
             self.task.cancel()
         worker, self.worker = self.worker, None
+        self._forget_hook()
         if worker is not None:
             worker.kill()
+
+    def _forget_hook(self) -> None:
+        unhook, self._unhook = self._unhook, None
+        if unhook is not None:
+            unhook()
