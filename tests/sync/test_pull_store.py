@@ -67,3 +67,31 @@ async def test_entered_in_error_malformed_and_flat(server, store, client):
     assert flat is not None and not flat.has_header
     assert [m.id for m in store.messages("flat1")] == ["flat1", "flat2", "flat3"]
     assert "th0" in res.thread_ids and "flat1" in res.thread_ids
+
+
+async def test_flat_threads_are_stored_with_their_page(server, store, client):
+    """Flat messages' threads (the inResponseTo chain's first message) are remembered in the
+    page's own transaction, not in a durable commit per message (a flat practice's first sync
+    would wait for one disk flush per message), and a reply pulled later, by a new process,
+    still finds its thread."""
+    await Puller(client, store).pull()
+
+    def flat(i: int) -> dict:
+        res = {"resourceType": "Communication", "id": f"flat{i}", "status": "completed",
+               "subject": {"reference": "Patient/pat1"},
+               "sender": {"reference": "Patient/pat1" if i % 2 else "Practitioner/pr0"},
+               "payload": [{"contentString": f"flat message {i}"}]}
+        if i:
+            res["inResponseTo"] = [{"reference": f"Communication/flat{i - 1}"}]
+        return res
+
+    server.storage.bulk_load([flat(i) for i in range(60)])
+    writes = store._writes
+    res = await Puller(client, store).pull()
+    assert res.changed >= 60
+    assert store._writes - writes < 20  # pages, cursors, rules: not a commit per message
+    assert [m.id for m in store.messages("flat0")] == [f"flat{i}" for i in range(60)]
+    server.storage.bulk_load([flat(60)])
+    await Puller(client, store).pull()  # a new pass: only the cache knows flat59's thread
+    assert store.messages("flat0")[-1].id == "flat60"
+    assert store.thread("flat60") is None

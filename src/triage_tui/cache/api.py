@@ -11,7 +11,7 @@ domain objects, decrypting on the way out. Methods never log PHI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -133,10 +133,12 @@ class PatientContext:
 class CacheAPI(Protocol):
     # --- records from the server (idempotent on id + version) -------------------------------
     def upsert(self, records: Sequence[Record], *, defer_rules: bool = False,
-               cursor: tuple[str, str] | None = None) -> int:
+               cursor: tuple[str, str] | None = None,
+               meta: Mapping[str, str] | None = None) -> int:
         """Insert or replace records; returns how many changed (same id+version = no change).
         ``defer_rules``: mark the threads to classify (durably) instead of classifying them.
-        ``cursor``: ``(resource type, value)`` to set in the same transaction."""
+        ``cursor``: ``(resource type, value)`` and ``meta`` entries to set in the same
+        transaction."""
 
     def classify_pending(self) -> int:
         """Classify the threads ``upsert(..., defer_rules=True)`` left pending; returns how many."""

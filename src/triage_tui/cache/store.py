@@ -342,14 +342,16 @@ class Store:
 
     # --- records -----------------------------------------------------------------------------
     def upsert(self, records: Sequence[Record], *, defer_rules: bool = False,
-               cursor: tuple[str, str] | None = None) -> int:
+               cursor: tuple[str, str] | None = None,
+               meta: Mapping[str, str] | None = None) -> int:
         """Insert or replace records (same id + version: no change); returns the count changed.
 
         Threads whose subject or messages changed are classified by the triage rules in the
         same transaction; with ``defer_rules`` (a pull pass) they are only marked pending, in
         that transaction, and :meth:`classify_pending` classifies each once at the end.
         ``cursor``: ``(resource type, value)`` set in the same transaction (a pull's checkpoint
-        after the page it covers). Not ``synchronous=FULL``: see :meth:`_tx`."""
+        after the page it covers); ``meta``: entries (:meth:`set_meta`) set in it too.
+        Not ``synchronous=FULL``: see :meth:`_tx`."""
         by_type: dict[type, dict[str, Any]] = {}  # keyed by class: hashing a spec costs more
         for rec in records:
             group = by_type.get(type(rec))
@@ -368,6 +370,8 @@ class Store:
             if cursor is not None:
                 conn.execute("INSERT OR REPLACE INTO cursors (resource_type, value) VALUES (?, ?)",
                              cursor)
+            for key, value in (meta or {}).items():
+                self._put_meta(conn, key, value)
             for cls, by_id in by_type.items():
                 spec = SPECS[cls]
                 recs, new = self._changed(conn, spec, by_id)

@@ -457,14 +457,17 @@ class Puller:
         """Parse a page and write it (then the type's cursor, ``checkpoint``, in the same
         transaction when it can be); blocking. The page's JSON is released here too."""
         result = PullResult(fetched=len(page.resources))
-        records, retracted, roles = self._parse_page(rtype, page.resources, seen, result)
+        flat: dict[str, str] = {}
+        records, retracted, roles = self._parse_page(rtype, page.resources, seen, result, flat)
         page.bundle = page.resources = None  # type: ignore[assignment]  # freed off the loop
         if roles:
             records.extend(self._apply_roles(roles))
         # the checkpoint goes with the page's rows (one commit), or after the retractions
         cursor = (rtype, checkpoint) if checkpoint is not None and not retracted else None
         if records or cursor is not None:
-            result.changed += self.store.upsert(records, defer_rules=True, cursor=cursor)
+            result.changed += self.store.upsert(
+                records, defer_rules=True, cursor=cursor,
+                meta={f"sync.flat.{mid}": tid for mid, tid in flat.items()})
         if retracted:
             result.deleted += self.store.delete(rtype, retracted)
             if checkpoint is not None:
@@ -488,9 +491,11 @@ class Puller:
         return result
 
     def _parse_page(self, rtype: str, resources: list[dict[str, Any]],
-                    seen: set[tuple[str, str]], result: PullResult
+                    seen: set[tuple[str, str]], result: PullResult, flat: dict[str, str]
                     ) -> tuple[list[Record], list[str], list[RoleInfo]]:
-        """Records, retracted ids and practitioner roles of a page (new id + versions only)."""
+        """Records, retracted ids and practitioner roles of a page (new id + versions only).
+        The thread of each flat message (no thread header: chained by ``inResponseTo``) goes
+        in ``flat``, to be stored with the page (a later reply to it finds its thread)."""
         records: list[Record] = []
         retracted: list[str] = []
         roles: list[RoleInfo] = []
@@ -528,8 +533,7 @@ class Puller:
                 continue
             for r in recs:
                 if isinstance(r, Message) and not res.get("partOf"):
-                    self._flat_threads[r.id] = r.thread_id
-                    self.store.set_meta(f"sync.flat.{r.id}", r.thread_id)
+                    self._flat_threads[r.id] = flat[r.id] = r.thread_id
             extend(recs)
         return records, retracted, roles
 
