@@ -155,6 +155,9 @@ class CacheAPI(Protocol):
     def stored(self, resource_type: str, ids: Iterable[str]) -> set[str]:
         """The ids among ``ids`` held in the cache (any version)."""
 
+    def threads_of(self, resource_type: str, ids: Iterable[str]) -> dict[str, str]:
+        """Thread id of each stored Communication or Task among ``ids``."""
+
     # --- sync cursors -------------------------------------------------------------------------
     def get_cursor(self, resource_type: str) -> str | None:
         """The ``_lastUpdated`` high-water mark (server's ISO string) of the last complete pull."""

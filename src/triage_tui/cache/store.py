@@ -729,6 +729,20 @@ class Store:
                     (_json_ids(list(chunk)),)))
         return out
 
+    def threads_of(self, resource_type: str, ids: Iterable[str]) -> dict[str, str]:
+        """The thread of each stored Communication (a thread header is its own thread) or
+        Task among ``ids``; other types and ids not stored are left out."""
+        sql = {"Communication": ("SELECT id, id FROM threads WHERE id IN ({0}) UNION ALL "
+                                 "SELECT id, thread_id FROM messages WHERE id IN ({0})"),
+               "Task": "SELECT id, thread_id FROM tasks WHERE id IN ({0})"}.get(resource_type)
+        out: dict[str, str] = {}
+        if sql is None:
+            return out
+        sql = sql.format("SELECT value FROM json_each(?1)")
+        for chunk in _chunks(list(ids)):
+            out.update((i, t) for i, t in self._q(sql, (_json_ids(list(chunk)),)) if t)
+        return out
+
     def version_of(self, resource_type: str, id: str) -> str | None:
         # "Communication": a message's version first (flat threads share the message's id).
         for spec in sorted(tables_for(resource_type), key=lambda s: s.table != "messages"):

@@ -285,16 +285,13 @@ class Puller:
                 break
             mark = _max(since, parse_instant((bundle.get("meta") or {}).get("lastUpdated")))
             latest: dict[str, tuple[datetime | None, bool]] = {}  # id -> (when, deleted)
-            bodies: dict[str, dict[str, Any]] = {}  # id -> a version's body (thread lookup)
             while True:
                 for entry in bundle.get("entry") or ():
                     parsed = _history_entry(rtype, entry)
                     if parsed is None:
                         continue
-                    rid, when, deleted, body = parsed
+                    rid, when, deleted = parsed
                     mark = _max(mark, when)
-                    if body is not None:
-                        bodies.setdefault(rid, body)
                     prev = latest.get(rid)
                     # newest first (HAPI, the spec's examples); timestamps decide when present
                     if prev is None or (when is not None and prev[0] is not None
@@ -308,11 +305,9 @@ class Puller:
             if gone:
                 have = await asyncio.to_thread(self.store.stored, rtype, gone)
                 held = [g for g in gone if g in have]
-                threads: set[str] = set()
-                for rid in held:
-                    tid = await self._thread_of(rtype, rid, bodies.get(rid))
-                    if tid:
-                        threads.add(tid)
+                # the threads they belonged to (for the UI's change set), from the cache
+                threads = set((await asyncio.to_thread(self.store.threads_of, rtype,
+                                                       held)).values())
                 n = await asyncio.to_thread(self.store.delete, rtype, held) if held else 0
                 if n:
                     result.deleted += n
@@ -323,38 +318,6 @@ class Puller:
         result.requests = self.client.requests - before
         result.complete = True
         return result
-
-    async def _thread_of(self, rtype: str, rid: str, body: dict[str, Any] | None) -> str | None:
-        """The thread a deleted Communication or Task belonged to (for the UI's change set):
-        from a version in the history page, else the cache, else the resource's own history."""
-        if rtype == "Communication":
-            if await asyncio.to_thread(self.store.thread, rid) is not None:
-                return rid
-            tid = await asyncio.to_thread(self._resolve_thread, rid)
-            if tid:
-                return tid
-        if body is None:
-            try:
-                hist = await self.client.search(f"{rtype}/{rid}/_history", {"_count": 5})
-            except FhirHTTPError:
-                return None
-            for entry in hist.get("entry") or ():
-                res = entry.get("resource") if isinstance(entry, dict) else None
-                if isinstance(res, dict) and res.get("resourceType") == rtype:
-                    body = res
-                    break
-            if body is None:
-                return None
-        try:
-            recs = parse_records(body, self._resolve_thread)
-        except MalformedResource:
-            return None
-        for r in recs:
-            if isinstance(r, Thread):
-                return r.id
-            if isinstance(r, Message | Task):
-                return r.thread_id
-        return None
 
     # --- one type ----------------------------------------------------------------------------
 
@@ -607,9 +570,8 @@ def _id_from_url(url: Any, rtype: str) -> str | None:
     return None
 
 
-def _history_entry(rtype: str, entry: Any
-                   ) -> tuple[str, datetime | None, bool, dict[str, Any] | None] | None:
-    """(id, when, deleted, body) of one history Bundle entry; None when unusable."""
+def _history_entry(rtype: str, entry: Any) -> tuple[str, datetime | None, bool] | None:
+    """(id, when, deleted) of one history Bundle entry; None when unusable."""
     if not isinstance(entry, dict):
         return None
     req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
@@ -628,7 +590,7 @@ def _history_entry(rtype: str, entry: Any
     if not rid:
         return None
     when = parse_instant(resp.get("lastModified")) or (_lu(res)[0] if res is not None else None)
-    return rid, when, deleted, None if deleted else res
+    return rid, when, deleted
 
 
 def _pool(value: str) -> Any:
