@@ -95,3 +95,25 @@ async def test_flat_threads_are_stored_with_their_page(server, store, client):
     await Puller(client, store).pull()  # a new pass: only the cache knows flat59's thread
     assert store.messages("flat0")[-1].id == "flat60"
     assert store.thread("flat60") is None
+
+
+async def test_role_pools_reach_practitioners_in_the_page_commit(server, store, client):
+    """A PractitionerRole's pool goes to its practitioner, stored with the page of roles (not
+    a durable commit per role); a practitioner first pulled after its role gets the pool from
+    what the pull remembered."""
+    from triage_tui.domain.codes import POOL_SYSTEM, Pool
+
+    await Puller(client, store).pull()
+    assert all(store.practitioner(f"pr{i}").pool is Pool.NURSING for i in range(3))
+    server.storage.bulk_load(
+        [{"resourceType": "PractitionerRole", "id": f"role-x{i}",
+          "practitioner": {"reference": f"Practitioner/prx{i}"},
+          "code": [{"coding": [{"system": POOL_SYSTEM, "code": "pharmacy"}]}]}
+         for i in range(30)])
+    writes = store._writes
+    await Puller(client, store).pull()  # roles of practitioners not pulled yet
+    assert store._writes - writes < 10
+    server.storage.bulk_load([{"resourceType": "Practitioner", "id": f"prx{i}",
+                               "name": [{"family": "Example"}]} for i in range(30)])
+    await Puller(client, store).pull()
+    assert all(store.practitioner(f"prx{i}").pool is Pool.PHARMACY for i in range(30))

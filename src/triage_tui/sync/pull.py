@@ -420,17 +420,16 @@ class Puller:
         """Parse a page and write it (then the type's cursor, ``checkpoint``, in the same
         transaction when it can be); blocking. The page's JSON is released here too."""
         result = PullResult(fetched=len(page.resources))
-        flat: dict[str, str] = {}
-        records, retracted, roles = self._parse_page(rtype, page.resources, seen, result, flat)
+        meta: dict[str, str] = {}  # what the pull remembers of the page: written with it
+        records, retracted, roles = self._parse_page(rtype, page.resources, seen, result, meta)
         page.bundle = page.resources = None  # type: ignore[assignment]  # freed off the loop
         if roles:
-            records.extend(self._apply_roles(roles))
+            records.extend(self._apply_roles(roles, meta))
         # the checkpoint goes with the page's rows (one commit), or after the retractions
         cursor = (rtype, checkpoint) if checkpoint is not None and not retracted else None
-        if records or cursor is not None:
-            result.changed += self.store.upsert(
-                records, defer_rules=True, cursor=cursor,
-                meta={f"sync.flat.{mid}": tid for mid, tid in flat.items()})
+        if records or cursor is not None or meta:
+            result.changed += self.store.upsert(records, defer_rules=True, cursor=cursor,
+                                                meta=meta)
         if retracted:
             result.deleted += self.store.delete(rtype, retracted)
             if checkpoint is not None:
@@ -454,11 +453,11 @@ class Puller:
         return result
 
     def _parse_page(self, rtype: str, resources: list[dict[str, Any]],
-                    seen: set[tuple[str, str]], result: PullResult, flat: dict[str, str]
+                    seen: set[tuple[str, str]], result: PullResult, meta: dict[str, str]
                     ) -> tuple[list[Record], list[str], list[RoleInfo]]:
         """Records, retracted ids and practitioner roles of a page (new id + versions only).
         The thread of each flat message (no thread header: chained by ``inResponseTo``) goes
-        in ``flat``, to be stored with the page (a later reply to it finds its thread)."""
+        in ``meta``, to be stored with the page (a later reply to it finds its thread)."""
         records: list[Record] = []
         retracted: list[str] = []
         roles: list[RoleInfo] = []
@@ -496,7 +495,7 @@ class Puller:
                 continue
             for r in recs:
                 if isinstance(r, Message) and not res.get("partOf"):
-                    self._flat_threads[r.id] = flat[r.id] = r.thread_id
+                    self._flat_threads[r.id] = meta[f"sync.flat.{r.id}"] = r.thread_id
             extend(recs)
         return records, retracted, roles
 
@@ -519,13 +518,14 @@ class Puller:
             p = dataclasses.replace(p, version=f"{p.version}+r{rver}")
         return p
 
-    def _apply_roles(self, roles: list[RoleInfo]) -> list[Record]:
+    def _apply_roles(self, roles: list[RoleInfo], meta: dict[str, str]) -> list[Record]:
+        """The stored practitioners of active ``roles`` with their pool; each role's pool goes
+        in ``meta`` too (a practitioner pulled later gets it: :meth:`_practitioner_with_pool`)."""
         out: list[Record] = []
         for role in roles:
             if not role.active:
                 continue
-            self.store.set_meta(f"sync.role.{role.practitioner_id}",
-                                f"{role.pool or ''}|{role.version}")
+            meta[f"sync.role.{role.practitioner_id}"] = f"{role.pool or ''}|{role.version}"
             p = self.store.practitioner(role.practitioner_id)
             if p is not None:
                 base = p.version.split("+r", 1)[0]
