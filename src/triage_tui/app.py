@@ -51,6 +51,7 @@ from triage_tui.screens.palette import RegistryCommands, ThemeCommands
 from triage_tui.screens.session import Session, utc_now
 from triage_tui.screens.thread import ThreadScreen
 from triage_tui.screens.unlock import Opener, UnlockScreen
+from triage_tui.terminal import guard_sigcont, survive_hangup
 from triage_tui.themes import DEFAULT_THEME, builtin_themes
 from triage_tui.widgets.glyphs import glyphs
 from triage_tui.widgets.status_bar import StatusBar
@@ -107,6 +108,7 @@ class TriageApp(App[None]):
                  user_label: str | None = None, sync_factory: SyncFactory | None = None,
                  clock: Callable[[], datetime] = utc_now, try_keyring: bool = True) -> None:
         super().__init__()
+        survive_hangup()  # a dropped terminal must not wedge the exit (triage_tui.terminal)
         if store is None and opener is None:
             raise ValueError("give a store or an opener")
         self.config = config or Config()
@@ -153,6 +155,7 @@ class TriageApp(App[None]):
                              self.start_session)
         if self.config.idle_lock_minutes:
             self.set_interval(30, self._check_idle)
+        guard_sigcont()  # the SIGCONT after a hang-up must not restart the dead terminal
         if self.config.lock_on_hangup:  # issue 8: a dropped SSH link locks (and exits)
             import asyncio
 
