@@ -50,6 +50,37 @@ async def test_nochange_pull_is_one_request_per_type(server, client, store):
     assert res.requests == len(DEFAULT_TYPES)
 
 
+async def test_settled_cursor_drops_the_overlap_window(server, client, store):
+    """The toy practice is written within one second, inside the 0.5 s overlap: while its
+    newest stamps are recent every pass downloads the window again; once a pass's last page
+    came at least the overlap after them, the next passes ask from the cursor itself and
+    download only what is stamped there. Anything new still comes."""
+    import asyncio
+
+    p = Puller(client, store)
+    first = await p.pull()
+    again = await p.pull()  # at once: the newest stamps are not settled yet
+    assert again.changed == 0 and again.fetched > 20
+    await asyncio.sleep(1.0)  # the stamps run a little ahead of the clock (bulk load)
+    settling = await p.pull()  # asks with the overlap (mostly); its answers settle the cursors
+    assert settling.changed == 0
+    reset_stats(server)
+    quiet = await p.pull()
+    assert quiet.changed == 0 and quiet.requests == len(DEFAULT_TYPES)
+    assert quiet.fetched <= len(DEFAULT_TYPES)  # those stamped at each cursor only
+    assert stats(server)["total"] == len(DEFAULT_TYPES)
+    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as h:
+        r = h.post(f"{server.base_url}/Communication", json={
+            "resourceType": "Communication", "status": "completed",
+            "partOf": [{"reference": "Communication/th4"}],
+            "subject": {"reference": "Patient/pat0"}, "sender": {"reference": "Patient/pat0"},
+            "payload": [{"contentString": "one more question"}]})
+        assert r.status_code == 201
+    new = await p.pull()
+    assert new.changed == 1 and "th4" in new.thread_ids
+    assert first.fetched >= again.fetched > 20 * quiet.fetched
+
+
 async def test_pull_resumes_after_interruption(server, client, store):
     counts = _server_counts(server)
     # zero overlap: the whole toy practice was written within one second

@@ -8,6 +8,13 @@ How a pass over one type works (``Puller._pull_type``):
   whose timestamp was taken before a concurrent commit became visible; raise it for servers with
   long-running transactions. With ``_count=1000`` and the overlap narrower than 1,000 distinct
   millisecond timestamps, a pass with no changes is one request per type.
+* The overlap is needed only while the newest resources are recent: once a pass got its last
+  page at a server time (``Bundle.meta.lastUpdated``) at least ``overlap`` past the cursor,
+  everything stamped up to the cursor was committed when it was read, and that cursor is
+  recorded as settled (``sync.settled.<type>``). Passes from a settled cursor ask
+  ``ge(cursor)``: a pass with no changes then downloads the few resources stamped at the
+  cursor itself, not the whole overlap window again (a bulk import can put thousands in
+  0.5 s; on a slow link every few seconds). Servers that do not give that time keep the overlap.
 * Keyset windows, not deep offsets: when a sorted page has a next link, the next request is a
   fresh search from the page's highest ``lastUpdated`` (servers cap offset paging, and offset
   pages skip rows when something is updated mid-pass). The cursor is checkpointed with every
@@ -114,6 +121,7 @@ class _Page:
     newest: datetime | None
     newest_raw: str | None
     next: str | None
+    server_now: datetime | None  # the server's time of the answer (Bundle.meta.lastUpdated)
 
 
 def _open_page(rtype: str, raw: bytes) -> _Page:
@@ -122,7 +130,9 @@ def _open_page(rtype: str, raw: bytes) -> _Page:
                  if isinstance(e, dict) and isinstance(res := e.get("resource"), dict)
                  and res.get("resourceType") == rtype
                  and _mode(e.get("search")) == "match"]
-    return _Page(bundle, resources, *_page_span(resources), next_link(bundle))
+    meta = bundle.get("meta")
+    now = parse_instant(meta.get("lastUpdated")) if isinstance(meta, dict) else None
+    return _Page(bundle, resources, *_page_span(resources), next_link(bundle), now)
 
 
 def _mode(search: Any) -> Any:
@@ -325,7 +335,10 @@ class Puller:
         result = PullResult()
         cursor_raw = self.store.get_cursor(rtype)
         cursor = parse_instant(cursor_raw)
-        start = cursor - self.overlap if cursor is not None else None
+        settled = cursor_raw is not None and self.store.get_meta(
+            f"sync.settled.{rtype}") == cursor_raw
+        start = cursor if cursor is None or settled else cursor - self.overlap
+        server_now: datetime | None = None  # the server's time of the last page
         seen: set[tuple[str, str]] = set()
         high: datetime | None = cursor
         high_raw: str | None = cursor_raw
@@ -344,6 +357,7 @@ class Puller:
                     self._mark_deletes(rtype, page.bundle, cursor)
                     unmarked = False
                 ordered = ordered and page.in_order
+                server_now = page.server_now
                 newest = page.newest
                 if newest is not None and (high is None or newest > high):
                     high, high_raw = newest, page.newest_raw
@@ -373,6 +387,11 @@ class Puller:
             raise
         if high_raw is not None and high_raw != cursor_raw:
             await asyncio.to_thread(self.store.set_cursor, rtype, high_raw)
+        # the last page was answered well after the newest stamp: nothing up to it can still
+        # be committing, so the next pass needs no overlap below it
+        if (ordered and high is not None and server_now is not None
+                and server_now - high >= self.overlap and not (settled and high_raw == cursor_raw)):
+            await asyncio.to_thread(self.store.set_meta, f"sync.settled.{rtype}", high_raw)
         return result
 
     async def _cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -413,7 +432,8 @@ class Puller:
                      seen: set[tuple[str, str]]) -> PullResult:
         """Parse and write one page of resources (already decoded)."""
         return await asyncio.to_thread(self._parse_and_store, rtype,
-                                       _Page({}, resources, True, None, None, None), seen, None)
+                                       _Page({}, resources, True, None, None, None, None), seen,
+                                       None)
 
     def _parse_and_store(self, rtype: str, page: _Page, seen: set[tuple[str, str]],
                          checkpoint: str | None) -> PullResult:
