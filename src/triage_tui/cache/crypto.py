@@ -134,6 +134,13 @@ class FieldCipher:
         except InvalidTag:
             raise DecryptError("authentication failed") from None
 
+    def phi_text(self, table: str, row_id: str, blob: bytes | None) -> str | None:
+        """The text of a row's ``phi`` column; None when it does not decrypt or decode."""
+        try:
+            return self.decrypt(table, row_id, "phi", blob).decode("utf-8")
+        except (DecryptError, UnicodeDecodeError):
+            return None
+
     def mac(self, data: bytes) -> bytes:
         if not self._mac_key:
             from triage_tui.cache.errors import CacheLocked

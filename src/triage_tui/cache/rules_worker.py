@@ -109,7 +109,8 @@ def read_rules_texts(conn: sqlite3.Connection, text: Callable[[str, str, bytes],
     reply, or, when staff spoke last, the patient messages that reply answered (a reply
     alone does not clear a flag; a patient follow-up after it replaces what is
     classified). Staff text is never classified. Texts written in this batch come from
-    ``plain``; the others are ``text(table, row id, phi blob)`` (None: unreadable, skipped).
+    ``plain``; the others are ``text(table, row id, phi blob)`` (None: unreadable, skipped;
+    :meth:`FieldCipher.phi_text <triage_tui.cache.crypto.FieldCipher.phi_text>`).
     """
     plain = plain or {}
     out: list[tuple[str, str, str]] = []
@@ -339,17 +340,10 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     first = json.loads(stdin.readline())
     crypto = _sibling("crypto")
-    cipher = crypto.FieldCipher.fields_only(base64.b64decode(first["key"]))
-    unreadable = (crypto.DecryptError, UnicodeDecodeError)
+    text = crypto.FieldCipher.fields_only(base64.b64decode(first["key"])).phi_text
     conn = sqlite3.connect(f"file:{quote(first['db'])}?mode=ro", uri=True, isolation_level=None)
     del first
     conn.execute("PRAGMA query_only=1")
-
-    def text(table: str, row_id: str, blob: bytes) -> str | None:
-        try:
-            return cipher.decrypt(table, row_id, "phi", blob).decode("utf-8")
-        except unreadable:
-            return None
 
     rules = load_store_rules()
     rules_codes(rules, *_WARM)

@@ -535,15 +535,8 @@ class Store:
                      plain: dict[tuple[str, str], str], *, need_messages: bool = False
                      ) -> list[tuple[str, str, str]]:
         """:func:`~triage_tui.cache.rules_worker.read_rules_texts` of this cache."""
-        dec = self._c.decrypt
-
-        def text(table: str, row_id: str, blob: bytes) -> str | None:
-            try:
-                return dec(table, row_id, "phi", blob).decode("utf-8")
-            except (DecryptError, UnicodeDecodeError):
-                return None
-
-        return read_rules_texts(conn, text, thread_ids, plain, need_messages=need_messages)
+        return read_rules_texts(conn, self._c.phi_text, thread_ids, plain,
+                                need_messages=need_messages)
 
     def _classify_threads(self, conn: sqlite3.Connection, thread_ids: Sequence[str],
                           plain: dict[tuple[str, str], str]) -> None:
